@@ -1,0 +1,84 @@
+"""`example-provider`: serve the API with uvicorn. Flags override settings."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import uvicorn
+
+from example_provider import __version__
+from example_provider.app import PROVIDER_STATES_PATH, create_app
+from example_provider.settings import LOOPBACK_HOSTS, Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="example-provider",
+        description="Serve the example product API. Every flag overrides its setting (env or .env).",
+    )
+    parser.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (PORT, default 8000; 0 picks a free one)")
+    parser.add_argument("--log-level", help="critical, error, warning, info, debug or trace (LOG_LEVEL)")
+    parser.add_argument(
+        "--provider-states",
+        action="store_true",
+        default=None,
+        help=f"also serve POST {PROVIDER_STATES_PATH} for external Pact verifiers (PROVIDER_STATES_ENABLED)",
+    )
+    parser.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        default=None,
+        help="allow --provider-states on a non-loopback address (PROVIDER_STATES_ALLOW_NON_LOOPBACK)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse to expose the state-change endpoint beyond this machine unless asked to."""
+    if (
+        settings.provider_states_enabled
+        and settings.host not in LOOPBACK_HOSTS
+        and not settings.provider_states_allow_non_loopback
+    ):
+        msg = (
+            f"refusing to serve the provider-state endpoint on non-loopback address {settings.host!r} "
+            "(HOST / --host): anyone who can reach it can rewrite the data. Bind 127.0.0.1, or set "
+            "PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) if you mean it"
+        )
+        raise SettingsError(msg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("log_level", args.log_level),
+            ("provider_states_enabled", args.provider_states),
+            ("provider_states_allow_non_loopback", args.allow_non_loopback),
+        )
+        if value is not None
+    }
+    try:
+        settings = load_settings(**overrides)
+        check_exposure(settings)
+    except SettingsError as error:
+        print(f"example-provider: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
+
+    logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
+    app = create_app(provider_states=settings.provider_states_enabled)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

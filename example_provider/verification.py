@@ -1,0 +1,148 @@
+"""Which pacts a verification run checks, and whether it publishes: decided from settings.
+
+This module only decides; it does not import pact-python (the app must not depend on it).
+`tests/contract` turns a `VerificationPlan` into a configured `pact.Verifier`.
+
+Source order: `PACT_URL` (one pact: a webhook build or a file) > `PACT_BROKER_BASE_URL`
+(the broker picks pacts with consumer version selectors) > `PACT_DIR` (local files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import SecretStr
+
+from example_provider.settings import Settings, SettingsError
+
+SourceKind = Literal["url", "broker", "directory"]
+
+#: The selectors Pact recommends for a provider: what the consumers' main branches expect,
+#: what is deployed or released, and the consumer branch named like the provider's branch.
+CONSUMER_VERSION_SELECTORS: tuple[dict[str, Any], ...] = (
+    {"mainBranch": True},
+    {"deployedOrReleased": True},
+    {"matchingBranch": True},
+)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How to authenticate to the broker. Secrets stay `SecretStr` until handed to the verifier."""
+
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Credentials:
+        return cls(settings.broker_token, settings.broker_username, settings.broker_password)
+
+    def describe(self) -> str:
+        if self.token:
+            return "bearer token"
+        if self.username:
+            return f"basic auth as {self.username}"
+        return "no authentication"
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    version: str
+    branch: str | None
+    build_url: str | None
+
+
+@dataclass(frozen=True)
+class VerificationPlan:
+    provider: str
+    source: SourceKind
+    location: str
+    credentials: Credentials = field(default_factory=Credentials)
+    consumer_version_selectors: tuple[dict[str, Any], ...] = ()
+    include_pending: bool = False
+    include_wip_since: dt.date | None = None
+    provider_branch: str | None = None
+    publish: PublishOptions | None = None
+    fail_if_no_pacts: bool = True
+
+    def describe(self) -> str:
+        """One line for logs: what is verified, from where, and whether results are published."""
+        if self.source == "broker":
+            what = (
+                f"pacts for {self.provider} from the broker {self.location} ({self.credentials.describe()}; "
+                f"selectors {_selectors_text(self.consumer_version_selectors)}; "
+                f"pending {'on' if self.include_pending else 'off'}; "
+                f"WIP {'since ' + self.include_wip_since.isoformat() if self.include_wip_since else 'off'}; "
+                f"provider branch {self.provider_branch or '(none)'})"
+            )
+        elif self.source == "url":
+            what = f"the pact at {self.location} ({self.credentials.describe()})"
+        else:
+            what = f"the pact files in {self.location}"
+        publish = (
+            f"publishing results as version {self.publish.version} on branch {self.publish.branch or '(none)'}"
+            if self.publish
+            else "not publishing results"
+        )
+        return f"verifying {what}; {publish}"
+
+
+def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
+    return ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in s.items()) + "}" for s in selectors) or "none"
+
+
+def plan_verification(settings: Settings) -> VerificationPlan:
+    """Decide the source and the publishing of a verification run."""
+    publish = (
+        PublishOptions(settings.git_commit, settings.git_branch, settings.build_url)
+        if settings.publish_verification_results and settings.git_commit
+        else None
+    )
+    common: dict[str, Any] = {
+        "provider": settings.pacticipant,
+        "publish": publish,
+        "fail_if_no_pacts": settings.fail_if_no_pacts_found,
+    }
+    if settings.pact_url:
+        location = settings.pact_url
+        if "://" not in location and not Path(location).is_file():
+            msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
+            raise SettingsError(msg)
+        return VerificationPlan(
+            source="url", location=location, credentials=Credentials.from_settings(settings), **common
+        )
+    if settings.broker_url:
+        include_pending = True
+        if not settings.git_branch:
+            # Pending and WIP pacts are computed per provider branch: without one, the broker
+            # would treat every pact as already verified and WIP pacts as absent.
+            msg = (
+                "GIT_BRANCH: broker mode needs the provider branch for pending and WIP pacts; "
+                "set GIT_BRANCH or run inside a git checkout on a branch"
+            )
+            raise SettingsError(msg)
+        return VerificationPlan(
+            source="broker",
+            location=settings.broker_url,
+            credentials=Credentials.from_settings(settings),
+            consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
+            include_pending=include_pending,
+            include_wip_since=settings.include_wip_pacts_since,
+            provider_branch=settings.git_branch,
+            **common,
+        )
+    directory = settings.pact_dir
+    if not directory.is_dir():
+        msg = f"PACT_DIR: {str(directory)!r} is not a directory of pact files: point it at one"
+        raise SettingsError(msg)
+    if not any(directory.glob("*.json")) and settings.fail_if_no_pacts_found:
+        msg = (
+            f"PACT_DIR: {str(directory)!r} holds no *.json pact files; add some, or set "
+            "PACT_FAIL_IF_NO_PACTS_FOUND=false"
+        )
+        raise SettingsError(msg)
+    return VerificationPlan(source="directory", location=str(directory), **common)
