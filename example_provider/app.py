@@ -104,12 +104,17 @@ def _add_provider_states(app: FastAPI, states: ProviderStates) -> None:
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False)
     def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
+        """Set up or tear down a provider state.
+
+        Failures answer 400, not 500: Pact verifiers retry a 5xx state change for minutes,
+        and a state that failed once fails again.
+        """
         try:
             states.handle(change.state, change.action, change.params)
         except UnknownProviderStateError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
         except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
-            raise HTTPException(status_code=500, detail=f"provider state {change.state!r} failed: {error}") from None
+            raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
         return {}
 
 
