@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from example_provider.products import SEED_PRODUCTS, Catalog, Product, ProductRepository
+
+PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
+
+
+def test_seeded_catalogue() -> None:
+    repository = ProductRepository()
+    assert repository.all() == SEED_PRODUCTS
+    product = repository.get("10")
+    assert product is not None
+    assert (product.name, product.type) == ("28 Degrees", "CREDIT_CARD")
+    assert repository.get("nope") is None
+
+
+def test_put_adds_then_replaces_in_place() -> None:
+    repository = ProductRepository()
+    repository.put(PIZZA)
+    assert repository.all()[-1] == PIZZA
+    renamed = PIZZA.model_copy(update={"name": "Marinara"})
+    repository.put(renamed)
+    assert [p.id for p in repository.all()] == [*(p.id for p in SEED_PRODUCTS), "27"]
+    assert repository.get("27") == renamed
+
+
+def test_remove_and_reset() -> None:
+    repository = ProductRepository()
+    assert repository.remove("10") is True
+    assert repository.remove("10") is False
+    assert repository.get("10") is None
+    repository.reset()
+    assert repository.all() == SEED_PRODUCTS
+
+
+def test_replace_all_and_empty() -> None:
+    repository = ProductRepository()
+    repository.replace_all([])
+    assert repository.all() == ()
+    repository.replace_all([PIZZA])
+    assert repository.all() == (PIZZA,)
+
+
+def test_catalog_rejects_duplicate_ids() -> None:
+    with pytest.raises(ValueError, match="same id"):
+        Catalog((PIZZA, PIZZA))
+
+
+def test_products_are_immutable() -> None:
+    with pytest.raises(ValueError, match="frozen"):
+        PIZZA.name = "changed"  # type: ignore[misc]
+
+
+def test_every_change_is_a_new_snapshot() -> None:
+    repository = ProductRepository()
+    before = repository.catalog
+    repository.put(PIZZA)
+    assert repository.catalog is not before
+    assert before.products == SEED_PRODUCTS  # the old snapshot is untouched
+
+
+def test_concurrent_writers_lose_no_update() -> None:
+    repository = ProductRepository([])
+    per_thread = 200
+
+    def write(prefix: str) -> None:
+        for i in range(per_thread):
+            repository.put(Product(id=f"{prefix}-{i}", type="T", name="n", version="v1"))
+
+    threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(repository.all()) == 4 * per_thread

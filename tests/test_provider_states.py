@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
+from example_provider.provider_states import ProviderStates, UnknownProviderStateError, known_states
+
+
+@pytest.fixture
+def states() -> ProviderStates:
+    return ProviderStates(ProductRepository())
+
+
+def test_product_exists(states: ProviderStates) -> None:
+    states.repository.remove("10")
+    states.handle("a product with ID 10 exists", "setup", {})
+    product = states.repository.get("10")
+    assert product is not None
+    assert product.name == "28 Degrees"
+
+
+@pytest.mark.parametrize("product_id", [pytest.param(42, id="number"), pytest.param("abc", id="string")])
+def test_product_exists_honours_the_id_parameter(states: ProviderStates, product_id: object) -> None:
+    states.handle("a product with ID 10 exists", "setup", {"id": product_id})
+    assert states.repository.get(str(product_id)) is not None
+
+
+def test_product_does_not_exist(states: ProviderStates) -> None:
+    states.handle("a product with ID 11 does not exist", "setup", None)
+    assert states.repository.get("11") is None
+    assert states.repository.get("10") is not None
+
+
+def test_product_does_not_exist_honours_the_id_parameter(states: ProviderStates) -> None:
+    states.handle("a product with ID 11 does not exist", "setup", {"id": "09"})
+    assert states.repository.get("09") is None
+    assert states.repository.get("11") is not None
+
+
+@pytest.mark.parametrize("name", ["products exist", "products exists"])
+def test_products_exist(states: ProviderStates, name: str) -> None:
+    states.repository.replace_all([])
+    states.handle(name, "setup", {})
+    assert states.repository.all() == SEED_PRODUCTS
+
+
+def test_setup_starts_from_known_data(states: ProviderStates) -> None:
+    states.repository.put(Product(id="leftover", type="T", name="n", version="v"))
+    states.handle("a product with ID 10 exists", "setup", {})
+    assert states.repository.get("leftover") is None
+
+
+@pytest.mark.parametrize("name", [*known_states(), ""])
+def test_teardown_restores_the_seeded_catalogue(states: ProviderStates, name: str) -> None:
+    states.handle(name, "setup", {"id": "77"})
+    states.repository.put(Product(id="leftover", type="T", name="n", version="v"))
+    states.handle(name, "teardown", {"id": "77"})
+    assert states.repository.all() == SEED_PRODUCTS
+
+
+def test_unknown_state_fails_loudly_with_its_name(states: ProviderStates, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(UnknownProviderStateError, match="a product is on sale"), caplog.at_level(logging.ERROR):
+        states.handle("a product is on sale", "setup", {})
+    assert "a product is on sale" in caplog.text
+    assert "Traceback" in caplog.text
+
+
+def test_handler_errors_are_logged_with_traceback(states: ProviderStates, caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ValueError, match="'id'"), caplog.at_level(logging.ERROR):
+        states.handle("a product with ID 10 exists", "setup", {"id": {"nested": 1}})
+    assert "Traceback" in caplog.text
+    assert "a product with ID 10 exists" in caplog.text
+
+
+def test_unknown_action_is_rejected(states: ProviderStates) -> None:
+    with pytest.raises(ValueError, match="setup' or 'teardown"):
+        states.handle("products exist", "reset", {})  # type: ignore[arg-type]

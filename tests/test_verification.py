@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from example_provider.settings import SettingsError, load_settings
+from example_provider.verification import CONSUMER_VERSION_SELECTORS, plan_verification
+
+SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
+BROKER = "http://127.0.0.1:9292"
+
+
+@pytest.fixture
+def pact_dir(tmp_path: Path) -> Path:
+    (tmp_path / "a.json").write_text("{}")
+    return tmp_path
+
+
+def test_local_directory_is_the_default(pact_dir: Path) -> None:
+    plan = plan_verification(load_settings(pact_dir=pact_dir, git_commit="abc", git_branch="main"))
+    assert (plan.source, plan.location, plan.publish) == ("directory", str(pact_dir), None)
+    assert "not publishing" in plan.describe()
+
+
+def test_broker_when_its_url_is_set(pact_dir: Path) -> None:
+    settings = load_settings(
+        pact_dir=pact_dir,
+        broker_base_url=BROKER,
+        broker_token=SECRET,
+        git_commit="abc",
+        git_branch="feat/x",
+        include_wip_pacts_since=dt.date(2026, 2, 1),
+    )
+    plan = plan_verification(settings)
+    assert (plan.source, plan.location) == ("broker", BROKER)
+    assert plan.consumer_version_selectors == CONSUMER_VERSION_SELECTORS
+    assert {"mainBranch": True} in plan.consumer_version_selectors
+    assert {"deployedOrReleased": True} in plan.consumer_version_selectors
+    assert {"matchingBranch": True} in plan.consumer_version_selectors
+    assert plan.include_pending is True
+    assert plan.include_wip_since == dt.date(2026, 2, 1)
+    assert plan.provider_branch == "feat/x"
+    assert plan.credentials.token is not None
+    assert SECRET not in plan.describe()
+    assert SECRET not in repr(plan)
+
+
+def test_pact_url_wins_over_the_broker(pact_dir: Path) -> None:
+    url = f"{BROKER}/pacts/provider/p/consumer/c/version/1"
+    settings = load_settings(
+        pact_dir=pact_dir, broker_base_url=BROKER, broker_username="u", broker_password=SECRET, pact_url=url
+    )
+    plan = plan_verification(settings)
+    assert (plan.source, plan.location) == ("url", url)
+    assert plan.credentials.username == "u"
+    assert SECRET not in plan.describe()
+
+
+def test_pact_url_may_be_a_local_file(pact_dir: Path) -> None:
+    plan = plan_verification(load_settings(pact_url=str(pact_dir / "a.json")))
+    assert plan.source == "url"
+
+
+def test_publish_options_only_when_enabled(pact_dir: Path) -> None:
+    common = {"pact_dir": pact_dir, "broker_base_url": BROKER, "git_commit": "abc", "git_branch": "main"}
+    assert plan_verification(load_settings(**common)).publish is None
+    plan = plan_verification(load_settings(**common, publish_verification_results=True, build_url="http://ci/1"))
+    assert plan.publish is not None
+    assert (plan.publish.version, plan.publish.branch, plan.publish.build_url) == ("abc", "main", "http://ci/1")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        pytest.param({"pact_dir": "does/not/exist"}, "PACT_DIR", id="missing directory"),
+        pytest.param({"pact_url": "not/a/file.json"}, "PACT_URL", id="pact url neither url nor file"),
+        pytest.param({"broker_base_url": BROKER, "git_branch": None}, "GIT_BRANCH", id="broker without branch"),
+    ],
+)
+def test_unusable_sources_are_explained(overrides: dict[str, object], named: str) -> None:
+    settings = load_settings(**overrides)
+    if "git_branch" in overrides:
+        settings.git_branch = None  # as in a detached checkout
+    with pytest.raises(SettingsError, match=named):
+        plan_verification(settings)
+
+
+def test_empty_directory_fails_unless_allowed(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="PACT_FAIL_IF_NO_PACTS_FOUND"):
+        plan_verification(load_settings(pact_dir=tmp_path))
+    plan = plan_verification(load_settings(pact_dir=tmp_path, fail_if_no_pacts_found=False))
+    assert plan.fail_if_no_pacts is False
