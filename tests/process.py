@@ -1,0 +1,92 @@
+"""Start the real `example-provider` console script as a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.servers import wait_until_answering
+
+CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
+_LISTENING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+
+
+@dataclass
+class ProviderProcess:
+    base_url: str
+    process: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without any setting of this project, plus `extra`."""
+    ours = {
+        "HOST", "PORT", "LOG_LEVEL", "PROVIDER_STATES_ENABLED", "PROVIDER_STATES_ALLOW_NON_LOOPBACK",
+        "PACT_URL", "PACT_DIR", "PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME",
+        "PACT_BROKER_PASSWORD", "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
+    }  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key not in ours}
+    env["PACT_DO_NOT_TRACK"] = "true"
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def run_provider(
+    *args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] = (CONSOLE_SCRIPT,)
+) -> Iterator[ProviderProcess]:
+    """Run the server with `--port 0` and yield once it answers; its output is collected."""
+    process = subprocess.Popen(
+        [*command, "--port", "0", *args],
+        env=clean_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    found = threading.Event()
+    base_url: list[str] = []
+
+    def collect() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            match = _LISTENING.search(line)
+            if match and not found.is_set():
+                base_url.append(match.group(1))
+                found.set()
+        found.set()
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not found.wait(0.1) and time.monotonic() < deadline:
+            pass
+        if not base_url:
+            process.kill()
+            reader.join(5)
+            msg = f"example-provider did not start: {''.join(lines)}"
+            raise RuntimeError(msg)
+        wait_until_answering(base_url[0] + "/health")
+        yield ProviderProcess(base_url[0], process, lines)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        reader.join(5)

@@ -1,0 +1,91 @@
+"""The `example-provider` command: serving, flags over settings, and its errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+
+import pytest
+
+from example_provider.cli import check_exposure
+from example_provider.settings import SettingsError, load_settings
+from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
+
+SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
+
+
+def test_serves_the_api() -> None:
+    with run_provider() as provider, urllib.request.urlopen(provider.base_url + "/products", timeout=5) as response:  # noqa: S310
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        products = json.load(response)
+    assert {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1"} in products
+    assert provider.base_url.startswith("http://127.0.0.1:")
+
+
+def test_flags_override_settings() -> None:
+    with run_provider("--host", "127.0.0.1", env={"HOST": "localhost", "LOG_LEVEL": "debug"}) as provider:
+        assert provider.base_url.startswith("http://127.0.0.1:")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CONSOLE_SCRIPT, *args], env=clean_env(env), capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        pytest.param(
+            (),
+            {"PACT_BROKER_TOKEN": SECRET, "PACT_BROKER_USERNAME": "user", "PACT_BROKER_PASSWORD": SECRET},
+            ["PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME"],
+            id="token and username",
+        ),
+        pytest.param((), {"PORT": "eighty"}, ["PORT"], id="bad port"),
+        pytest.param(("--log-level", "loud"), {}, ["LOG_LEVEL"], id="bad log level flag"),
+        pytest.param(
+            ("--host", "0.0.0.0", "--provider-states"),  # noqa: S104 - refused before binding
+            {},
+            ["HOST", "PROVIDER_STATES_ALLOW_NON_LOOPBACK"],
+            id="state endpoint on a non-loopback address",
+        ),
+        pytest.param(
+            ("--host", "192.0.2.1"),
+            {"PROVIDER_STATES_ENABLED": "true"},
+            ["HOST", "PROVIDER_STATES_ALLOW_NON_LOOPBACK"],
+            id="state endpoint by setting on a non-loopback address",
+        ),
+    ],
+)
+def test_bad_settings_give_one_clear_line(args: tuple[str, ...], env: dict[str, str], named: list[str]) -> None:
+    result = run_cli(*args, env=env)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("example-provider: ")
+    for name in named:
+        assert name in lines[0]
+    assert SECRET not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_help_lists_every_flag() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for flag in ("--host", "--port", "--provider-states", "--allow-non-loopback", "--log-level"):
+        assert flag in result.stdout
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_state_endpoint_is_allowed_on_loopback(host: str) -> None:
+    check_exposure(load_settings(host=host, provider_states_enabled=True))
+
+
+def test_non_loopback_is_allowed_without_the_state_endpoint_or_when_allowed() -> None:
+    check_exposure(load_settings(host="0.0.0.0"))  # noqa: S104
+    check_exposure(load_settings(host="0.0.0.0", provider_states_enabled=True, provider_states_allow_non_loopback=True))  # noqa: S104
+    with pytest.raises(SettingsError):
+        check_exposure(load_settings(host="0.0.0.0", provider_states_enabled=True))  # noqa: S104

@@ -1,0 +1,110 @@
+"""External verification: the console script, verified by the standalone `pact verifier` CLI.
+
+This is how other teams' verifiers (the pact CLI, Docker images) check the provider: the
+server runs on its own, with the opt-in state-change endpoint, and the verifier drives it
+over HTTP only.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from example_provider.app import PROVIDER_STATES_PATH
+from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
+
+ROOT = Path(__file__).resolve().parents[1]
+PACT_CLI = str(Path(sys.executable).with_name("pact"))
+PROVIDER = "pactflow-example-provider-python"
+GOOD = ROOT / "tests" / "contract" / "pacts" / "good"
+BROKEN = ROOT / "tests" / "contract" / "pacts" / "broken"
+
+
+def pact_verifier(base_url: str, *sources: str) -> subprocess.CompletedProcess[str]:
+    port = base_url.rsplit(":", 1)[1]
+    return subprocess.run(
+        [
+            PACT_CLI,
+            "verifier",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--provider-name",
+            PROVIDER,
+            "--state-change-url",
+            base_url + PROVIDER_STATES_PATH,
+            "--state-change-teardown",
+            "--no-colour",
+            *sources,
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def post_state(base_url: str, state: str) -> int:
+    request = urllib.request.Request(  # noqa: S310 - loopback http only
+        base_url + PROVIDER_STATES_PATH,
+        data=json.dumps({"state": state, "action": "setup", "params": {}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param((CONSOLE_SCRIPT,), id="example-provider"),
+        pytest.param((sys.executable, "-m", "example_provider"), id="python -m example_provider"),
+    ],
+)
+def test_pact_verifier_cli_passes_against_the_console_script(command: tuple[str, ...]) -> None:
+    with run_provider("--provider-states", command=command) as provider:
+        result = pact_verifier(provider.base_url, "--dir", str(ROOT / "pacts"), "--dir", str(GOOD))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "There were" not in result.stdout  # the verifier's failure summary
+    for consumer in ("pactflow-example-consumer-python", "pactflow-example-consumer", "pactflow-example-consumer-v3"):
+        assert f"Verifying a pact between {consumer} and {PROVIDER}" in result.stdout
+    assert "provider-state endpoint ENABLED" in provider.output
+
+
+def test_pact_verifier_cli_fails_on_a_broken_pact() -> None:
+    with run_provider("--provider-states") as provider:
+        result = pact_verifier(provider.base_url, "--file", str(BROKEN / "wrong-status.json"))
+    assert result.returncode != 0
+    assert "expected 404 but was 200" in result.stdout
+
+
+def test_unknown_state_fails_fast_with_its_name() -> None:
+    with run_provider("--provider-states") as provider:
+        result = pact_verifier(provider.base_url, "--file", str(BROKEN / "unknown-state.json"))
+    assert result.returncode != 0
+    assert "state change handlers has failed" in result.stdout
+    assert "unknown provider state 'a product with ID 99 is on sale'" in provider.output
+
+
+def test_state_endpoint_is_off_by_default() -> None:
+    with run_provider() as provider:
+        assert post_state(provider.base_url, "products exist") == 404
+    assert "provider-state endpoint ENABLED" not in provider.output
+
+
+def test_state_endpoint_can_be_enabled_by_setting() -> None:
+    with run_provider(env={"PROVIDER_STATES_ENABLED": "true"}) as provider:
+        assert post_state(provider.base_url, "products exist") == 200
+        assert post_state(provider.base_url, "no such state") == 400
