@@ -80,3 +80,18 @@ def lint(c: Context) -> None:
         c.run(f"{PYTHON} -m ruff format --check .")
         c.run(f"{PYTHON} -m ruff check .")
         c.run(f"{PYTHON} -m mypy")
+
+
+@task
+def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
+    """Regenerate the README's settings table and .env.example from example_provider/settings.py."""
+    from example_provider.settings import env_example, settings_table  # noqa: PLC0415
+
+    readme = ROOT / "README.md"
+    start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+    text = readme.read_text(encoding="utf-8")
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{settings_table()}\n{end}{after}", encoding="utf-8")
+    (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
+    print("updated README.md (settings table) and .env.example")

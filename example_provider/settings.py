@@ -318,3 +318,40 @@ def load_settings(**overrides: Any) -> Settings:  # noqa: ANN401
     except ValidationError as error:
         msg = f"invalid settings: {_describe(error)}"
         raise SettingsError(msg) from None
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return _env_name(field)
+
+
+def _default_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def settings_table() -> str:
+    """The README's settings table, rendered from the fields so the docs cannot drift."""
+    rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for field, info in Settings.model_fields.items():
+        default = _default_text(info.default)
+        secret = " Secret." if info.annotation is not None and "SecretStr" in str(info.annotation) else ""
+        shown = f"`{default}`" if default else "(unset)"
+        rows.append(f"| `{env_name(field)}` | {shown} | {info.description}{secret} |")
+    return "\n".join(rows)
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every variable, commented out, with its default."""
+    lines = [
+        "# Copy to .env and uncomment what you need; real environment variables win over this file.",
+        "# Generated from example_provider/settings.py by `invoke docs`.",
+    ]
+    for field, info in Settings.model_fields.items():
+        lines += ["", f"# {info.description}", f"# {env_name(field)}={_default_text(info.default)}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,32 @@
+"""The docs match the code: settings table, .env.example, and the README's task list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from invoke.collection import Collection
+
+from example_provider.settings import env_example, settings_table
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_settings_table_matches_the_settings() -> None:
+    block = README.split("<!-- settings-table:start -->\n", 1)[1].split("\n<!-- settings-table:end -->", 1)[0]
+    assert block == settings_table(), "run `invoke docs` to regenerate the table"
+
+
+def test_env_example_matches_the_settings() -> None:
+    assert (ROOT / ".env.example").read_text(encoding="utf-8") == env_example(), "run `invoke docs`"
+
+
+def test_every_task_and_option_has_help_text() -> None:
+    import tasks  # noqa: PLC0415 - the repository's tasks.py
+
+    collection = Collection.from_module(tasks)
+    assert "test" in collection.tasks
+    for name, task in collection.tasks.items():
+        assert (task.__doc__ or "").strip(), f"invoke task {name!r} has no docstring"
+        for option in task.get_arguments():
+            assert option.help, f"option --{option.name} of invoke task {name!r} has no help text"
