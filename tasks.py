@@ -16,6 +16,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from example_provider.settings import Settings, SettingsError, load_settings
+from example_provider.verification import plan_verification
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
@@ -37,6 +38,14 @@ def _settings() -> Settings:
         raise  # unreachable: _fail exits
 
 
+def _check_pact_source() -> None:
+    """Stop with one clear line when the settings name no usable pact source."""
+    try:
+        plan_verification(_settings())
+    except SettingsError as error:
+        _fail(str(error))
+
+
 @task(help={"k": "only run tests whose names match this pytest -k expression"})
 def test(c: Context, k: str = "") -> None:
     """Run every test: unit tests and contract verification."""
@@ -49,7 +58,7 @@ def test(c: Context, k: str = "") -> None:
 @task
 def verify(c: Context) -> None:
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    _settings()
+    _check_pact_source()
     with c.cd(str(ROOT)):
         c.run(f"{PYTHON} -m pytest -p no:cacheprovider {VERIFICATION_TEST}", env=TOOL_ENV)
 

@@ -10,6 +10,7 @@ Source order: `PACT_URL` (one pact: a webhook build or a file) > `PACT_BROKER_BA
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -68,6 +69,7 @@ class VerificationPlan:
     provider_branch: str | None = None
     publish: PublishOptions | None = None
     fail_if_no_pacts: bool = True
+    notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for logs: what is verified, from where, and whether results are published."""
@@ -91,6 +93,40 @@ class VerificationPlan:
         return f"verifying {what}; {publish}"
 
 
+def _pact_provider(path: Path, variable: str) -> str:
+    """The provider a local pact file names; a clear error if the file is not a pact."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        provider = document["provider"]["name"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        msg = f"{variable}: {str(path)!r} is not a pact file ({type(error).__name__}: {error}); fix or remove it"
+        raise SettingsError(msg) from None
+    if not isinstance(provider, str):
+        msg = f"{variable}: {str(path)!r} is not a pact file (provider.name is not a string); fix or remove it"
+        raise SettingsError(msg)
+    return provider
+
+
+def _require_pacts_for(
+    provider: str, files: list[Path], variable: str, location: str, *, required: bool = True
+) -> list[tuple[Path, str]]:
+    """Check local pact files name this provider; return the ones that name another.
+
+    The verifier silently skips a pact for another provider and then reports success, so a
+    directory of pacts for `pactflow-example-provider` would "pass" without verifying anything.
+    """
+    others = [(path, name) for path in files if (name := _pact_provider(path, variable)) != provider]
+    if required and files and len(others) == len(files):
+        names = ", ".join(sorted({repr(name) for _, name in others}))
+        msg = (
+            f"{variable}: no pact in {location!r} is for provider {provider!r} (they name {names}), so "
+            "nothing would be verified; set PACTICIPANT to the provider name the consumers use, or "
+            "point to pacts for this provider"
+        )
+        raise SettingsError(msg)
+    return others
+
+
 def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
     return ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in s.items()) + "}" for s in selectors) or "none"
 
@@ -109,9 +145,11 @@ def plan_verification(settings: Settings) -> VerificationPlan:
     }
     if settings.pact_url:
         location = settings.pact_url
-        if "://" not in location and not Path(location).is_file():
-            msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
-            raise SettingsError(msg)
+        if "://" not in location:
+            if not Path(location).is_file():
+                msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
+                raise SettingsError(msg)
+            _require_pacts_for(settings.pacticipant, [Path(location)], "PACT_URL", location)
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )
@@ -139,10 +177,18 @@ def plan_verification(settings: Settings) -> VerificationPlan:
     if not directory.is_dir():
         msg = f"PACT_DIR: {str(directory)!r} is not a directory of pact files: point it at one"
         raise SettingsError(msg)
-    if not any(directory.glob("*.json")) and settings.fail_if_no_pacts_found:
+    files = sorted(directory.glob("*.json"))
+    if not files and settings.fail_if_no_pacts_found:
         msg = (
             f"PACT_DIR: {str(directory)!r} holds no *.json pact files; add some, or set "
             "PACT_FAIL_IF_NO_PACTS_FOUND=false"
         )
         raise SettingsError(msg)
+    skipped = _require_pacts_for(
+        settings.pacticipant, files, "PACT_DIR", str(directory), required=settings.fail_if_no_pacts_found
+    )
+    common["notes"] = tuple(
+        f"not verifying {path.name}: it is a pact with {provider!r}, not with {settings.pacticipant!r}"
+        for path, provider in skipped
+    )
     return VerificationPlan(source="directory", location=str(directory), **common)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,17 @@ SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 BROKER = "http://127.0.0.1:9292"
 
 
+PROVIDER = "pactflow-example-provider-python"
+
+
+def write_pact(path: Path, provider: str = PROVIDER) -> Path:
+    path.write_text(json.dumps({"consumer": {"name": "c"}, "provider": {"name": provider}, "interactions": []}))
+    return path
+
+
 @pytest.fixture
 def pact_dir(tmp_path: Path) -> Path:
-    (tmp_path / "a.json").write_text("{}")
+    write_pact(tmp_path / "a.json")
     return tmp_path
 
 
@@ -92,3 +101,36 @@ def test_empty_directory_fails_unless_allowed(tmp_path: Path) -> None:
         plan_verification(load_settings(pact_dir=tmp_path))
     plan = plan_verification(load_settings(pact_dir=tmp_path, fail_if_no_pacts_found=False))
     assert plan.fail_if_no_pacts is False
+
+
+def test_pacts_for_another_provider_are_not_silently_skipped(tmp_path: Path) -> None:
+    """The verifier skips them and reports success; the plan must refuse instead."""
+    write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
+    with pytest.raises(
+        SettingsError, match=r"no pact in .* is for provider 'pactflow-example-provider-python'"
+    ) as raised:
+        plan_verification(load_settings(pact_dir=tmp_path))
+    assert "PACTICIPANT" in str(raised.value)
+    plan = plan_verification(load_settings(pact_dir=tmp_path, pacticipant="pactflow-example-provider"))
+    assert plan.notes == ()
+
+
+def test_other_providers_pacts_beside_ours_are_noted(pact_dir: Path) -> None:
+    write_pact(pact_dir / "other.json", provider="user-api")
+    plan = plan_verification(load_settings(pact_dir=pact_dir))
+    assert plan.notes == ("not verifying other.json: it is a pact with 'user-api', not with " + repr(PROVIDER),)
+
+
+@pytest.mark.parametrize("content", ["not json", "[]", '{"provider": {}}', '{"provider": {"name": 3}}'])
+def test_a_file_that_is_not_a_pact_is_named(tmp_path: Path, content: str) -> None:
+    (tmp_path / "junk.json").write_text(content)
+    with pytest.raises(SettingsError, match=r"PACT_DIR: .*junk.json.* is not a pact file"):
+        plan_verification(load_settings(pact_dir=tmp_path))
+    with pytest.raises(SettingsError, match=r"PACT_URL: .*junk.json.* is not a pact file"):
+        plan_verification(load_settings(pact_url=str(tmp_path / "junk.json")))
+
+
+def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None:
+    path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
+    with pytest.raises(SettingsError, match="PACT_URL"):
+        plan_verification(load_settings(pact_url=str(path)))

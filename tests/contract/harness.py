@@ -79,6 +79,8 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
 
 def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
     logger.info(plan.describe())
+    for note in plan.notes:
+        logger.warning(note)
     verifier = build_verifier(plan, base_url)
     try:
         verifier.verify()

@@ -7,6 +7,7 @@ pact via `PACT_URL`. `invoke verify` runs only `test_provider_honours_pacts`.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,13 @@ def test_provider_honours_pacts(running_provider: RunningProvider) -> None:
     try:
         plan = plan_verification(load_settings())
     except SettingsError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    for note in plan.notes:
+        warnings.warn(note, UserWarning, stacklevel=1)
     outcome = run_verification(plan, running_provider.base_url)
     if not outcome.passed:
         pytest.fail(f"{plan.describe()}\n\nPact verification failed:\n{outcome.output}", pytrace=False)
