@@ -51,16 +51,15 @@ def test(c: Context, k: str = "") -> None:
     """Run every test: unit tests and contract verification."""
     _settings()
     selection = f" -k {shlex.quote(k)}" if k else ""
-    with c.cd(str(ROOT)):
-        c.run(f"{PYTHON} -m pytest{selection}", env=TOOL_ENV, pty=False)
+    c.run(f"{PYTHON} -m pytest {shlex.quote(str(ROOT / 'tests'))}{selection}", env=TOOL_ENV)
 
 
 @task
 def verify(c: Context) -> None:
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
     _check_pact_source()
-    with c.cd(str(ROOT)):
-        c.run(f"{PYTHON} -m pytest -p no:cacheprovider {VERIFICATION_TEST}", env=TOOL_ENV)
+    # From the caller's directory, so a relative PACT_DIR or PACT_URL means what they typed.
+    c.run(f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV)
 
 
 @task(

@@ -83,9 +83,12 @@ class Settings(BaseSettings):
         Field(validation_alias=_env("PACT_URL"), description="Verify this one pact (URL or file); webhook builds."),
     ] = None
     pact_dir: Annotated[
-        Path,
-        Field(validation_alias=_env("PACT_DIR"), description="Directory of local pact files (no broker)."),
-    ] = Path("pacts")
+        Path | None,
+        Field(
+            validation_alias=_env("PACT_DIR"),
+            description="Directory of local pact files (no broker); unset: the repository's `pacts/`.",
+        ),
+    ] = None
     fail_if_no_pacts_found: Annotated[
         bool,
         Field(
@@ -211,6 +214,7 @@ class Settings(BaseSettings):
         "github_token",
         "github_repository",
         "include_wip_pacts_since",
+        "pact_dir",
         mode="before",
     )
     @classmethod

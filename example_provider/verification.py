@@ -21,6 +21,9 @@ from example_provider.settings import Settings, SettingsError
 
 SourceKind = Literal["url", "broker", "directory"]
 
+#: The consumer pacts shipped with the repository: the source when nothing else is set.
+BUNDLED_PACTS = Path(__file__).resolve().parents[1] / "pacts"
+
 #: The selectors Pact recommends for a provider: what the consumers' main branches expect,
 #: what is deployed or released, and the consumer branch named like the provider's branch.
 CONSUMER_VERSION_SELECTORS: tuple[dict[str, Any], ...] = (
@@ -173,7 +176,7 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             provider_branch=settings.git_branch,
             **common,
         )
-    directory = settings.pact_dir
+    directory = settings.pact_dir or BUNDLED_PACTS
     if not directory.is_dir():
         msg = f"PACT_DIR: {str(directory)!r} is not a directory of pact files: point it at one"
         raise SettingsError(msg)

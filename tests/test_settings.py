@@ -32,7 +32,7 @@ def test_defaults() -> None:
     assert settings.pacticipant == "pactflow-example-provider-python"
     assert settings.main_branch == "main"
     assert settings.deploy_environment == "production"
-    assert settings.pact_dir == Path("pacts")
+    assert settings.pact_dir is None  # the repository's pacts/
     assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 8000, "info")
     assert settings.provider_states_enabled is False
     assert settings.publish_verification_results is False

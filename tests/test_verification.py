@@ -27,7 +27,13 @@ def pact_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_local_directory_is_the_default(pact_dir: Path) -> None:
+def test_bundled_pacts_are_the_default() -> None:
+    plan = plan_verification(load_settings(pact_dir=None))
+    assert plan.source == "directory"
+    assert Path(plan.location) == Path(__file__).resolve().parents[1] / "pacts"
+
+
+def test_local_directory(pact_dir: Path) -> None:
     plan = plan_verification(load_settings(pact_dir=pact_dir, git_commit="abc", git_branch="main"))
     assert (plan.source, plan.location, plan.publish) == ("directory", str(pact_dir), None)
     assert "not publishing" in plan.describe()
