@@ -1,0 +1,933 @@
+"""A stateful, in-memory Pact Broker (HAL API) for the pipeline's end-to-end tests.
+
+It models the resources the real tools use — `pact broker publish|can-i-deploy|record-deployment|
+create-environment|list-environments|create-or-update-webhook|test-webhook` and the Rust verifier —
+following pact-foundation/pact_broker's behaviour where it matters for a verdict:
+
+- pacts for verification: `mainBranch`, `deployedOrReleased`, `matchingBranch` selectors, one entry
+  per pact *content* (several selectors may pick the same content), `pending` computed per provider
+  branch (no successful verification from that branch, nor from another branch before that branch
+  existed), WIP pacts (latest per consumer branch, created since the date, pending, not selected);
+- publishing a verification PUTs the provider version onto its branch (`pb:branch-version`), then
+  POSTs the result (201);
+- the matrix for `can-i-deploy --to-environment`: one row per consumer version deployed there;
+  `summary.deployable` is false on a failure, null while a result is missing, true otherwise;
+- `pb:record-deployment` links, one per environment, named by the environment;
+- webhooks by UUID and PactFlow secrets. Executing a webhook renders its template and records the
+  request instead of sending it (tests have no network); the real broker sends it.
+
+Every request no route answers is recorded in `unanswered` and answered 404 — tests assert there
+were none, so the double cannot silently drift from what the tools ask. A 404 for a resource that
+does not exist (e.g. a webhook UUID not yet created) is the broker's own answer and is not recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+import json
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.servers import serve_in_thread
+
+HAL = "application/hal+json;charset=utf-8"
+MAIN_BRANCH_CANDIDATES = ("develop", "main", "master")  # the broker's default auto-detected names
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class _Version:
+    pacticipant: str
+    number: str
+    order: int
+    branches: list[str] = field(default_factory=list)
+    build_url: str | None = None
+
+
+@dataclass
+class _Publication:
+    consumer: str
+    provider: str
+    consumer_version: str
+    sha: str
+    content: Json
+    order: int
+    created_at: dt.datetime
+
+
+@dataclass
+class _Verification:
+    id: int
+    provider: str
+    provider_version: str
+    consumer: str
+    sha: str
+    success: bool
+    build_url: str | None
+    body: Json
+
+
+@dataclass
+class _Selected:
+    pub: _Publication
+    reason: str
+    pending: bool
+    wip: bool
+    notices: list[str]
+
+
+@dataclass
+class _Environment:
+    uuid: str
+    name: str
+    display_name: str
+    production: bool
+
+
+@dataclass
+class _Deployment:
+    uuid: str
+    pacticipant: str
+    version: str
+    environment: str  # uuid
+    currently_deployed: bool = True
+
+
+def _hal(body: Json, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=HAL)
+
+
+def _not_found(what: str) -> JSONResponse:
+    return _hal({"error": f"{what} not found"}, 404)
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _pact_sha(content: Json) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(canonical.encode()).hexdigest()  # noqa: S324 - content id, as the broker does
+
+
+class BrokerDouble:
+    """The broker's state plus the Starlette app serving it."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        self.token = token
+        self.basic = (username, password) if username else None
+        self.fail_with_status: int | None = None
+        self.requests: list[RecordedRequest] = []
+        self.unanswered: list[RecordedRequest] = []
+        self.webhook_executions: list[Json] = []
+        self._lock = threading.RLock()
+        self._clock = itertools.count(1)
+        self._verification_ids = itertools.count(1)
+        self.main_branches: dict[str, str] = {}
+        self.pacticipants: set[str] = set()
+        self.versions: dict[tuple[str, str], _Version] = {}
+        self.branch_created: dict[tuple[str, str], int] = {}
+        self.publications: list[_Publication] = []
+        self.verifications: list[_Verification] = []
+        self.environments: dict[str, _Environment] = {}
+        self.deployments: list[_Deployment] = []
+        self.webhooks: dict[str, Json] = {}
+        self.secrets: dict[str, Json] = {}
+        self.app = self._build_app()
+
+    # --- what tests read back ----------------------------------------------------------------
+    def verification_results(self, provider: str | None = None) -> list[_Verification]:
+        return [v for v in self.verifications if provider is None or v.provider == provider]
+
+    def deployments_of(self, pacticipant: str) -> list[tuple[str, str]]:
+        """(version, environment name) of each recorded deployment of `pacticipant`."""
+        return [
+            (d.version, self.environments[d.environment].name) for d in self.deployments if d.pacticipant == pacticipant
+        ]
+
+    def version_branches(self, pacticipant: str, number: str) -> list[str]:
+        version = self.versions.get((pacticipant, number))
+        return list(version.branches) if version else []
+
+    # --- app -----------------------------------------------------------------------------------
+    def _build_app(self) -> Starlette:
+        routes = [
+            Route("/", self.index, methods=["GET"]),
+            Route("/contracts/publish", self.publish_contracts, methods=["POST"]),
+            Route("/pacticipants/{name}", self.pacticipant, methods=["GET"]),
+            Route("/pacticipants/{name}/versions/{number}", self.version, methods=["GET"]),
+            Route("/pacticipants/{name}/branches/{branch}/versions/{number}", self.branch_version, methods=["PUT"]),
+            Route(
+                "/pacticipants/{name}/versions/{number}/deployed-versions/environment/{env}",
+                self.record_deployment,
+                methods=["POST"],
+            ),
+            Route("/pacts/provider/{provider}/for-verification", self.for_verification, methods=["GET", "POST"]),
+            Route("/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}", self.pact, methods=["GET"]),
+            Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results",
+                self.publish_verification,
+                methods=["POST"],
+            ),
+            Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results/{id:int}",
+                self.verification,
+                methods=["GET"],
+            ),
+            Route("/matrix", self.matrix, methods=["GET"]),
+            Route("/environments", self.environments_resource, methods=["GET", "POST"]),
+            Route("/environments/{uuid}", self.environment, methods=["GET"]),
+            Route("/webhooks", self.webhooks_resource, methods=["GET"]),
+            Route("/webhooks/{uuid}", self.webhook, methods=["GET", "PUT"]),
+            Route("/webhooks/{uuid}/execute", self.execute_webhook, methods=["POST"]),
+            Route("/secrets", self.secrets_resource, methods=["GET", "POST"]),
+            Route("/secrets/{uuid}", self.secret, methods=["PUT"]),
+            Route("/health", self.health, methods=["GET"]),
+        ]
+        return Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: self._unanswerable},
+            middleware=[Middleware(BaseHTTPMiddleware, dispatch=self._gate)],
+        )
+
+    async def _gate(self, request: Request, call_next: Any) -> Response:
+        body = (await request.body()).decode(errors="replace")
+        recorded = RecordedRequest(
+            request.method, request.url.path, request.url.query, dict(request.headers.items()), body
+        )
+        if request.url.path == "/health":
+            return await call_next(request)  # type: ignore[no-any-return]
+        with self._lock:
+            self.requests.append(recorded)
+        if self.fail_with_status:
+            return _hal({"error": "the broker is having a bad day"}, self.fail_with_status)
+        if not self._authorised(request.headers.get("authorization")):
+            return _hal({"error": "authentication required"}, 401)
+        return await call_next(request)  # type: ignore[no-any-return]
+
+    def _authorised(self, header: str | None) -> bool:
+        if self.token:
+            return secrets.compare_digest(header or "", f"Bearer {self.token}")
+        if self.basic:
+            user, password = self.basic
+            expected = base64.b64encode(f"{user}:{password}".encode()).decode()
+            return secrets.compare_digest(header or "", f"Basic {expected}")
+        return True
+
+    async def _unanswerable(self, request: Request, exc: Exception) -> Response:
+        body = (await request.body()).decode(errors="replace")
+        with self._lock:
+            self.unanswered.append(
+                RecordedRequest(
+                    request.method, request.url.path, request.url.query, dict(request.headers.items()), body
+                )
+            )
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        return _hal({"error": f"the broker double cannot answer {request.method} {request.url.path}"}, status)
+
+    @staticmethod
+    def _base(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    async def health(self, _: Request) -> Response:
+        return Response("ok")
+
+    # --- index ---------------------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        b = self._base(request)
+        links = {
+            "self": {"href": b},
+            "pb:publish-contracts": {"href": f"{b}/contracts/publish", "title": "Publish contracts"},
+            "pb:provider-pacts-for-verification": {
+                "href": f"{b}/pacts/provider/{{provider}}/for-verification",
+                "templated": True,
+            },
+            "pb:pacticipant": {"href": f"{b}/pacticipants/{{pacticipant}}", "templated": True},
+            "pb:pacticipant-version": {
+                "href": f"{b}/pacticipants/{{pacticipant}}/versions/{{version}}",
+                "templated": True,
+            },
+            "pb:environments": {"href": f"{b}/environments"},
+            "pb:environment": {"href": f"{b}/environments/{{uuid}}", "templated": True},
+            "pb:webhooks": {"href": f"{b}/webhooks"},
+            "pb:webhook": {"href": f"{b}/webhooks/{{uuid}}", "templated": True},
+            "pb:secrets": {"href": f"{b}/secrets"},
+        }
+        return _hal({"_links": links})
+
+    # --- pacticipants, versions, branches --------------------------------------------------------
+    def _ensure_version(self, pacticipant: str, number: str, branch: str | None = None) -> _Version:
+        with self._lock:
+            self.pacticipants.add(pacticipant)
+            version = self.versions.get((pacticipant, number))
+            if version is None:
+                version = _Version(pacticipant, number, next(self._clock))
+                self.versions[(pacticipant, number)] = version
+            if branch and branch not in version.branches:
+                version.branches.append(branch)
+                self.branch_created.setdefault((pacticipant, branch), next(self._clock))
+                if pacticipant not in self.main_branches and branch in MAIN_BRANCH_CANDIDATES:
+                    self.main_branches[pacticipant] = branch  # the broker's auto-detection
+            return version
+
+    async def pacticipant(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in self.pacticipants:
+            return _not_found(f"pacticipant {name}")
+        b, n = self._base(request), _q(name)
+        return _hal(
+            {
+                "name": name,
+                "mainBranch": self.main_branches.get(name),
+                "_links": {
+                    "self": {"href": f"{b}/pacticipants/{n}"},
+                    "pb:version": {"href": f"{b}/pacticipants/{n}/versions/{{version}}", "templated": True},
+                    "pb:branch-version": {
+                        "href": f"{b}/pacticipants/{n}/branches/{{branch}}/versions/{{version}}",
+                        "templated": True,
+                    },
+                },
+            }
+        )
+
+    async def version(self, request: Request) -> Response:
+        name, number = request.path_params["name"], request.path_params["number"]
+        version = self.versions.get((name, number))
+        if version is None:
+            return _not_found(f"version {number} of {name}")
+        b, n, v = self._base(request), _q(name), _q(number)
+        record_links = [
+            {
+                "title": f"Record deployment to {env.display_name}",
+                "name": env.name,
+                "href": f"{b}/pacticipants/{n}/versions/{v}/deployed-versions/environment/{env.uuid}",
+            }
+            for env in self.environments.values()
+        ]
+        return _hal(
+            {
+                "number": number,
+                "branchVersions": [{"name": br} for br in version.branches],
+                "buildUrl": version.build_url,
+                "_links": {
+                    "self": {"href": f"{b}/pacticipants/{n}/versions/{v}"},
+                    "pb:pacticipant": {"href": f"{b}/pacticipants/{n}", "name": name},
+                    "pb:record-deployment": record_links,
+                },
+            }
+        )
+
+    async def branch_version(self, request: Request) -> Response:
+        p = request.path_params
+        existed = (p["name"], p["number"]) in self.versions
+        self._ensure_version(p["name"], p["number"], p["branch"])
+        b = self._base(request)
+        return _hal(
+            {
+                "_links": {
+                    "self": {
+                        "href": f"{b}/pacticipants/{_q(p['name'])}/branches/{_q(p['branch'])}/versions/"
+                        f"{_q(p['number'])}"
+                    }
+                }
+            },
+            200 if existed else 201,
+        )
+
+    # --- publishing contracts --------------------------------------------------------------------
+    async def publish_contracts(self, request: Request) -> Response:
+        payload = await request.json()
+        consumer, number = payload["pacticipantName"], payload["pacticipantVersionNumber"]
+        version = self._ensure_version(consumer, number, payload.get("branch"))
+        if payload.get("buildUrl"):
+            version.build_url = payload["buildUrl"]
+        b = self._base(request)
+        contract_links = []
+        for contract in payload.get("contracts", []):
+            content = json.loads(base64.b64decode(contract["content"]))
+            provider = contract["providerName"]
+            with self._lock:
+                self.pacticipants.add(provider)
+                sha = _pact_sha(content)
+                self.publications.append(
+                    _Publication(consumer, provider, number, sha, content, next(self._clock), dt.datetime.now(dt.UTC))
+                )
+            contract_links.append(
+                {
+                    "name": f"Pact between {consumer} ({number}) and {provider}",
+                    "title": "Pact",
+                    "href": self._pact_href(b, provider, consumer, sha),
+                }
+            )
+        version_href = f"{b}/pacticipants/{_q(consumer)}/versions/{_q(number)}"
+        return _hal(
+            {
+                "notices": [{"type": "success", "text": f"Published {len(contract_links)} pact(s) for {consumer}"}],
+                "logs": [{"level": "info", "message": "Published"}],
+                "_embedded": {
+                    "pacticipant": {"name": consumer, "_links": {"self": {"href": f"{b}/pacticipants/{_q(consumer)}"}}},
+                    "version": {
+                        "number": number,
+                        "_links": {"self": {"href": version_href, "name": number, "title": "Version"}},
+                    },
+                },
+                "_links": {
+                    "pb:pacticipant": {
+                        "href": f"{b}/pacticipants/{_q(consumer)}",
+                        "name": consumer,
+                        "title": "Pacticipant",
+                    },
+                    "pb:pacticipant-version": {"href": version_href, "name": number, "title": "Version"},
+                    "pb:pacticipant-version-tags": [],
+                    "pb:contracts": contract_links,
+                },
+            },
+            200,
+        )
+
+    @staticmethod
+    def _pact_href(base: str, provider: str, consumer: str, sha: str) -> str:
+        return f"{base}/pacts/provider/{_q(provider)}/consumer/{_q(consumer)}/pact-version/{sha}"
+
+    # --- pacts for verification --------------------------------------------------------------------
+    async def for_verification(self, request: Request) -> Response:
+        provider = request.path_params["provider"]
+        b = self._base(request)
+        href = f"{b}/pacts/provider/{_q(provider)}/for-verification"
+        if request.method == "GET":
+            return _hal({"_links": {"self": {"href": href, "title": "Pacts to be verified"}}})
+        if provider not in self.pacticipants:
+            return _not_found(f"provider {provider}")
+        body = await request.json()
+        embedded = [
+            {
+                "shortDescription": item.reason,
+                "verificationProperties": {
+                    "pending": item.pending,
+                    **({"wip": True} if item.wip else {}),
+                    "notices": [{"when": "before_verification", "text": notice} for notice in item.notices],
+                },
+                "_links": {
+                    "self": {
+                        "href": self._pact_href(b, provider, item.pub.consumer, item.pub.sha),
+                        "name": f"Pact between {item.pub.consumer} ({item.pub.consumer_version}) and {provider}",
+                    }
+                },
+            }
+            for item in self._pacts_for_verification(provider, body)
+        ]
+        return _hal({"_embedded": {"pacts": embedded}, "_links": {"self": {"href": href}}})
+
+    def _latest(self, pubs: list[_Publication]) -> _Publication | None:
+        return max(pubs, key=lambda p: p.order, default=None)
+
+    def _publications_for_branch(self, provider: str, consumer: str, branch: str) -> list[_Publication]:
+        return [
+            p
+            for p in self.publications
+            if p.provider == provider
+            and p.consumer == consumer
+            and branch in self.versions[(consumer, p.consumer_version)].branches
+        ]
+
+    def _pacts_for_verification(self, provider: str, body: Json) -> list[_Selected]:
+        branch = body.get("providerVersionBranch")
+        include_pending = bool(body.get("includePendingStatus"))
+        selected = self._select(provider, body.get("consumerVersionSelectors", []), branch)
+        result = []
+        for pub, reasons in sorted(selected.values(), key=lambda item: item[0].order):
+            pending = include_pending and branch is not None and self._pending(pub, provider, branch)
+            notices = [f"The pact is verified because it is the {', '.join(reasons)}."]
+            if include_pending:
+                notices.append(self._pending_notice(pending=pending, provider=provider, branch=branch))
+            result.append(_Selected(pub, ", ".join(reasons), pending, wip=False, notices=notices))
+        wip_since = body.get("includeWipPactsSince")
+        if include_pending and wip_since and branch:
+            result += self._wip(provider, branch, wip_since, {item.pub.sha for item in result})
+        return result
+
+    def _select(
+        self, provider: str, selectors: list[Json], branch: str | None
+    ) -> dict[str, tuple[_Publication, list[str]]]:
+        """Explicit selectors; one entry per pact content, with every reason that picked it."""
+        selected: dict[str, tuple[_Publication, list[str]]] = {}
+        for selector in selectors:
+            for consumer in self._consumers_of(provider):
+                if selector.get("consumer") not in (None, consumer):
+                    continue
+                for pub, why in self._candidates(provider, consumer, selector, branch):
+                    previous = selected.get(pub.sha)
+                    if previous is None or previous[0].order < pub.order:
+                        selected[pub.sha] = (pub, [*(previous[1] if previous else []), why])
+                    else:
+                        previous[1].append(why)
+        return selected
+
+    def _consumers_of(self, provider: str) -> list[str]:
+        return sorted({p.consumer for p in self.publications if p.provider == provider})
+
+    def _candidates(
+        self, provider: str, consumer: str, selector: Json, branch: str | None
+    ) -> Iterator[tuple[_Publication, str]]:
+        wanted: list[tuple[str, str]] = []
+        main = self.main_branches.get(consumer)
+        if selector.get("mainBranch") and main:
+            wanted.append((main, f"latest from {consumer}'s main branch"))
+        if selector.get("matchingBranch") and branch:
+            wanted.append((branch, f"latest from branch {branch} (matching the provider's)"))
+        if selector.get("branch"):
+            wanted.append((selector["branch"], f"latest from branch {selector['branch']}"))
+        for name, why in wanted:
+            latest = self._latest(self._publications_for_branch(provider, consumer, name))
+            if latest:
+                yield latest, why
+        if selector.get("deployedOrReleased") or selector.get("deployed"):
+            for deployment in self.deployments:
+                if deployment.pacticipant != consumer or not deployment.currently_deployed:
+                    continue
+                latest = self._latest(
+                    [
+                        p
+                        for p in self.publications
+                        if p.provider == provider
+                        and p.consumer == consumer
+                        and p.consumer_version == deployment.version
+                    ]
+                )
+                if latest:
+                    yield latest, f"deployed to {self.environments[deployment.environment].name}"
+
+    def _wip(self, provider: str, branch: str, since_text: str, chosen: set[str]) -> list[_Selected]:
+        """Work-in-progress pacts: the latest of each consumer branch, published since the date, pending
+        for the provider branch and not picked by a selector."""
+        since = dt.datetime.fromisoformat(since_text)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        found = []
+        for consumer in self._consumers_of(provider):
+            branches = sorted(
+                {
+                    name
+                    for p in self.publications
+                    if p.provider == provider and p.consumer == consumer
+                    for name in self.versions[(consumer, p.consumer_version)].branches
+                }
+            )
+            for consumer_branch in branches:
+                latest = self._latest(self._publications_for_branch(provider, consumer, consumer_branch))
+                if not latest or latest.sha in chosen or latest.created_at < since:
+                    continue
+                if not self._pending(latest, provider, branch):
+                    continue
+                chosen.add(latest.sha)
+                notices = [
+                    (
+                        f"The pact is a work in progress: the latest from {consumer}'s branch {consumer_branch}, "
+                        f"not yet verified successfully by {provider}'s branch {branch}."
+                    ),
+                    self._pending_notice(pending=True, provider=provider, branch=branch),
+                ]
+                found.append(
+                    _Selected(
+                        latest,
+                        f"work in progress from {consumer}'s branch {consumer_branch}",
+                        pending=True,
+                        wip=True,
+                        notices=notices,
+                    )
+                )
+        return found
+
+    def _pending(self, pub: _Publication, provider: str, provider_branch: str) -> bool:
+        """The broker's rule: pending unless verified successfully by this branch, or by another
+        branch before this branch existed."""
+        branch_created = self.branch_created.get((provider, provider_branch))
+        for verification in self.verifications:
+            if verification.sha != pub.sha or verification.provider != provider or not verification.success:
+                continue
+            version = self.versions[(provider, verification.provider_version)]
+            if provider_branch in version.branches:
+                return False
+            if branch_created is None or version.order < branch_created:
+                return False
+        return True
+
+    @staticmethod
+    def _pending_notice(*, pending: bool, provider: str, branch: str | None) -> str:
+        if pending:
+            return (
+                f"This pact is pending for {provider} branch {branch}: no successful verification from that branch "
+                "yet, so a failure will not fail the build."
+            )
+        return f"This pact is not pending for {provider} branch {branch}: a failure will fail the build."
+
+    # --- pacts and verification results --------------------------------------------------------------
+    def _publication(self, provider: str, consumer: str, sha: str) -> _Publication | None:
+        return self._latest(
+            [p for p in self.publications if p.provider == provider and p.consumer == consumer and p.sha == sha]
+        )
+
+    async def pact(self, request: Request) -> Response:
+        p = request.path_params
+        pub = self._publication(p["provider"], p["consumer"], p["sha"])
+        if pub is None:
+            return _not_found("pact")
+        b = self._base(request)
+        href = self._pact_href(b, pub.provider, pub.consumer, pub.sha)
+        document = {
+            **pub.content,
+            "_links": {
+                "self": {"href": href, "title": "Pact"},
+                "pb:consumer": {"href": f"{b}/pacticipants/{_q(pub.consumer)}", "name": pub.consumer},
+                "pb:provider": {"href": f"{b}/pacticipants/{_q(pub.provider)}", "name": pub.provider},
+                "pb:consumer-version": {
+                    "href": f"{b}/pacticipants/{_q(pub.consumer)}/versions/{_q(pub.consumer_version)}",
+                    "name": pub.consumer_version,
+                },
+                "pb:publish-verification-results": {
+                    "href": f"{href}/verification-results",
+                    "title": "Publish verification results",
+                },
+            },
+        }
+        return _hal(document)
+
+    async def publish_verification(self, request: Request) -> Response:
+        p = request.path_params
+        pub = self._publication(p["provider"], p["consumer"], p["sha"])
+        if pub is None:
+            return _not_found("pact")
+        body = await request.json()
+        number = body.get("providerApplicationVersion")
+        if not number or not isinstance(body.get("success"), bool):
+            return _hal(
+                {"errors": {"providerApplicationVersion": ["is required"], "success": ["must be boolean"]}}, 400
+            )
+        self._ensure_version(pub.provider, number)
+        with self._lock:
+            verification = _Verification(
+                next(self._verification_ids),
+                pub.provider,
+                number,
+                pub.consumer,
+                pub.sha,
+                body["success"],
+                body.get("buildUrl"),
+                body,
+            )
+            self.verifications.append(verification)
+        return _hal(self._verification_body(self._base(request), verification), 201)
+
+    def _verification_body(self, base: str, v: _Verification) -> Json:
+        href = f"{self._pact_href(base, v.provider, v.consumer, v.sha)}/verification-results/{v.id}"
+        return {
+            "providerName": v.provider,
+            "providerApplicationVersion": v.provider_version,
+            "success": v.success,
+            "buildUrl": v.build_url,
+            "_links": {"self": {"href": href, "title": "Verification result"}},
+        }
+
+    async def verification(self, request: Request) -> Response:
+        wanted = request.path_params["id"]
+        for v in self.verifications:
+            if v.id == wanted:
+                return _hal(self._verification_body(self._base(request), v))
+        return _not_found("verification result")
+
+    # --- can-i-deploy ---------------------------------------------------------------------------------
+    @staticmethod
+    def _parse_matrix_query(query: str) -> tuple[list[dict[str, str]], dict[str, str]]:
+        selectors: list[dict[str, str]] = []
+        options: dict[str, str] = {}
+        for part in unquote(query).split("&"):
+            key, _, value = part.partition("=")
+            match = re.fullmatch(r"q\[\]\[(\w+)\]", key)
+            if not match:
+                options[key] = value
+                continue
+            if match.group(1) == "pacticipant":
+                selectors.append({})
+            selectors[-1][match.group(1)] = value
+        return selectors, options
+
+    async def matrix(self, request: Request) -> Response:
+        selectors, options = self._parse_matrix_query(request.url.query)
+        environment_name = options.get("environment")
+        if len(selectors) != 1 or "version" not in selectors[0] or not environment_name:
+            raise HTTPException(404, "only `can-i-deploy --pacticipant P --version V --to-environment E` is modelled")
+        env = next((e for e in self.environments.values() if e.name == environment_name), None)
+        provider, number = selectors[0]["pacticipant"], selectors[0]["version"]
+        b = self._base(request)
+        if env is None:
+            return _hal(
+                {"errors": {"environment": [f"Environment with name '{environment_name}' does not exist"]}}, 400
+            )
+        if (provider, number) not in self.versions:
+            return self._matrix_body(
+                [],
+                deployable=False,
+                reason=f"No pacts or verifications have been published for version {number} of {provider}",
+            )
+        rows = [
+            self._matrix_row(b, provider, number, deployment)
+            for deployment in self.deployments
+            if deployment.environment == env.uuid and deployment.currently_deployed
+        ]
+        rows = [row for row in rows if row]
+        failed = [r for r in rows if r["verificationResult"] and not r["verificationResult"]["success"]]
+        unknown = [r for r in rows if r["verificationResult"] is None]
+        if failed:
+            return self._matrix_body(
+                rows, deployable=False, reason="The verification results for some integrations failed"
+            )
+        if unknown:
+            return self._matrix_body(
+                rows,
+                deployable=None,
+                reason="Missing one or more verification results: the verification may still be running",
+            )
+        return self._matrix_body(
+            rows, deployable=True, reason="All required verification results are published and successful"
+        )
+
+    def _matrix_row(self, base: str, provider: str, number: str, deployment: _Deployment) -> Json:
+        """The consumer version deployed in the environment against this provider version ({} if no pact)."""
+        pub = self._latest(
+            [
+                p
+                for p in self.publications
+                if p.provider == provider
+                and p.consumer == deployment.pacticipant
+                and p.consumer_version == deployment.version
+            ]
+        )
+        if pub is None:
+            return {}
+        results = [
+            v
+            for v in self.verifications
+            if v.sha == pub.sha and v.provider == provider and v.provider_version == number
+        ]
+        latest = max(results, key=lambda v: v.id, default=None)
+        return {
+            "consumer": {"name": pub.consumer, "version": {"number": pub.consumer_version}},
+            "provider": {"name": provider, "version": {"number": number}},
+            "pact": {"createdAt": pub.created_at.isoformat()},
+            "verificationResult": (
+                {"success": latest.success, "_links": self._verification_body(base, latest)["_links"]}
+                if latest
+                else None
+            ),
+        }
+
+    @staticmethod
+    def _matrix_body(rows: list[Json], *, deployable: bool | None, reason: str) -> JSONResponse:
+        success = sum(1 for r in rows if r["verificationResult"] and r["verificationResult"]["success"])
+        unknown = sum(1 for r in rows if r["verificationResult"] is None)
+        return _hal(
+            {
+                "summary": {
+                    "deployable": deployable,
+                    "reason": reason,
+                    "success": success,
+                    "failed": len(rows) - success - unknown,
+                    "unknown": unknown,
+                },
+                "notices": [{"type": "success" if deployable else "warning", "text": reason}],
+                "matrix": rows,
+            }
+        )
+
+    # --- environments and deployments ------------------------------------------------------------------
+    def _environment_body(self, base: str, env: _Environment) -> Json:
+        return {
+            "uuid": env.uuid,
+            "name": env.name,
+            "displayName": env.display_name,
+            "production": env.production,
+            "_links": {"self": {"href": f"{base}/environments/{env.uuid}", "name": env.name}},
+        }
+
+    async def environments_resource(self, request: Request) -> Response:
+        b = self._base(request)
+        if request.method == "GET":
+            envs = [self._environment_body(b, e) for e in self.environments.values()]
+            return _hal({"_embedded": {"environments": envs}, "_links": {"self": {"href": f"{b}/environments"}}})
+        body = await request.json()
+        name = body.get("name")
+        if not name or any(e.name == name for e in self.environments.values()):
+            return _hal({"errors": {"name": [f"Another environment with name '{name}' already exists."]}}, 400)
+        env = _Environment(str(uuid.uuid4()), name, body.get("displayName") or name, bool(body.get("production")))
+        self.environments[env.uuid] = env
+        return _hal(self._environment_body(b, env), 201)
+
+    async def environment(self, request: Request) -> Response:
+        env = self.environments.get(request.path_params["uuid"])
+        return _hal(self._environment_body(self._base(request), env)) if env else _not_found("environment")
+
+    async def record_deployment(self, request: Request) -> Response:
+        p = request.path_params
+        env = self.environments.get(p["env"])
+        if env is None or (p["name"], p["number"]) not in self.versions:
+            return _not_found("version or environment")
+        body = await request.json() if await request.body() else {}
+        with self._lock:
+            for previous in self.deployments:  # a new deployment replaces the one it supersedes
+                if previous.pacticipant == p["name"] and previous.environment == env.uuid:
+                    previous.currently_deployed = False
+            deployment = _Deployment(str(uuid.uuid4()), p["name"], p["number"], env.uuid)
+            self.deployments.append(deployment)
+        b = self._base(request)
+        return _hal(
+            {
+                "uuid": deployment.uuid,
+                "currentlyDeployed": True,
+                "applicationInstance": body.get("applicationInstance"),
+                "_links": {"self": {"href": f"{b}/deployed-versions/{deployment.uuid}"}},
+            },
+            201,
+        )
+
+    # --- webhooks and secrets ---------------------------------------------------------------------------
+    def _webhook_body(self, base: str, uid: str) -> Json:
+        return {
+            **self.webhooks[uid],
+            "_links": {
+                "self": {"href": f"{base}/webhooks/{uid}"},
+                "pb:execute": {"href": f"{base}/webhooks/{uid}/execute"},
+            },
+        }
+
+    async def webhooks_resource(self, request: Request) -> Response:
+        b = self._base(request)
+        items = [{"uuid": u, "_links": {"self": {"href": f"{b}/webhooks/{u}"}}} for u in self.webhooks]
+        return _hal({"_links": {"self": {"href": f"{b}/webhooks"}, "pb:webhooks": items}})
+
+    async def webhook(self, request: Request) -> Response:
+        uid = request.path_params["uuid"]
+        b = self._base(request)
+        if request.method == "GET":
+            return _hal(self._webhook_body(b, uid)) if uid in self.webhooks else _not_found(f"webhook {uid}")
+        body = await request.json()
+        request_part = body.get("request") or {}
+        if not body.get("events") or not request_part.get("url") or not request_part.get("method"):
+            return _hal({"errors": {"request": ["url, method and at least one event are required"]}}, 400)
+        existed = uid in self.webhooks
+        self.webhooks[uid] = body
+        return _hal(self._webhook_body(b, uid), 200 if existed else 201)
+
+    async def execute_webhook(self, request: Request) -> Response:
+        uid = request.path_params["uuid"]
+        if uid not in self.webhooks:
+            return _not_found(f"webhook {uid}")
+        webhook = self.webhooks[uid]
+        b = self._base(request)
+        sample = self._sample_template_values(b, webhook)
+        rendered = json.loads(_render(json.dumps(webhook["request"]), sample))
+        self.webhook_executions.append(rendered)
+        return _hal(
+            {
+                "request": rendered,
+                "response": {"status": 204, "note": "not sent: the double has no network"},
+                "success": True,
+                "_links": {"webhook": {"href": f"{b}/webhooks/{uid}"}},
+            }
+        )
+
+    def _sample_template_values(self, base: str, webhook: Json) -> dict[str, str]:
+        """Template values from the latest pact for the webhook's provider, as a test execution uses."""
+        provider = (webhook.get("provider") or {}).get("name")
+        pubs = [p for p in self.publications if provider in (None, p.provider)]
+        pub = self._latest(pubs)
+        values = {f"user.{s['name']}": "********" for s in self.secrets.values()}
+        if pub:
+            values |= {
+                "pactbroker.pactUrl": self._pact_href(base, pub.provider, pub.consumer, pub.sha),
+                "pactbroker.consumerName": pub.consumer,
+                "pactbroker.providerName": pub.provider,
+                "pactbroker.consumerVersionNumber": pub.consumer_version,
+                "pactbroker.consumerVersionBranch": ", ".join(
+                    self.versions[(pub.consumer, pub.consumer_version)].branches
+                ),
+                "pactbroker.providerVersionNumber": "",
+                "pactbroker.providerVersionBranch": self.main_branches.get(pub.provider, ""),
+            }
+        return values
+
+    async def secrets_resource(self, request: Request) -> Response:
+        b = self._base(request)
+        if request.method == "GET":
+            items = [
+                {
+                    "uuid": u,
+                    "name": s["name"],
+                    "description": s.get("description"),
+                    "_links": {"self": {"href": f"{b}/secrets/{u}"}},
+                }
+                for u, s in self.secrets.items()
+            ]
+            return _hal({"_embedded": {"secrets": items}, "_links": {"self": {"href": f"{b}/secrets"}}})
+        body = await request.json()
+        if not body.get("name") or not body.get("value"):
+            return _hal({"errors": {"value": ["name and value are required"]}}, 400)
+        if any(s["name"] == body["name"] for s in self.secrets.values()):
+            return _hal({"errors": {"name": ["a secret with this name already exists"]}}, 400)
+        uid = str(uuid.uuid4())
+        self.secrets[uid] = body
+        return _hal({"uuid": uid, "name": body["name"], "_links": {"self": {"href": f"{b}/secrets/{uid}"}}}, 201)
+
+    async def secret(self, request: Request) -> Response:
+        uid = request.path_params["uuid"]
+        if uid not in self.secrets:
+            return _not_found(f"secret {uid}")
+        body = await request.json()
+        self.secrets[uid] = {**self.secrets[uid], **body}
+        b = self._base(request)
+        return _hal(
+            {"uuid": uid, "name": self.secrets[uid]["name"], "_links": {"self": {"href": f"{b}/secrets/{uid}"}}}
+        )
+
+
+def _render(template: str, values: dict[str, str]) -> str:
+    return re.sub(r"\$\{([\w.]+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+@contextlib.contextmanager
+def running_broker(double: BrokerDouble) -> Iterator[str]:
+    """Serve `double` with uvicorn on a free loopback port; yields its base URL."""
+    with serve_in_thread(double.app, ready_path="/health") as base_url:
+        yield base_url
