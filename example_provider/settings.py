@@ -174,6 +174,49 @@ class Settings(BaseSettings):
         ),
     ] = None
 
+    github_server_url: Annotated[
+        str,
+        Field(
+            validation_alias=_env("GITHUB_SERVER_URL"),
+            description="GitHub Actions sets it; with GITHUB_REPOSITORY and GITHUB_RUN_ID it gives the build URL.",
+        ),
+    ] = "https://github.com"
+    github_run_id: Annotated[
+        str | None,
+        Field(validation_alias=_env("GITHUB_RUN_ID"), description="GitHub Actions run id, for the build URL."),
+    ] = None
+    webhook_uuid: Annotated[
+        str | None,
+        Field(
+            validation_alias=_env("PACT_WEBHOOK_UUID"),
+            description="UUID of the broker webhook; defaults to one derived from GITHUB_REPOSITORY and PACTICIPANT.",
+        ),
+    ] = None
+    github_token_secret_name: Annotated[
+        str,
+        Field(
+            validation_alias=_env("GITHUB_TOKEN_SECRET_NAME"),
+            pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+            description="Name of the PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}.",
+        ),
+    ] = "githubToken"  # noqa: S105 - the name of the secret, not a secret
+    broker_http_retries: Annotated[
+        int,
+        Field(
+            validation_alias=_env("PACT_BROKER_HTTP_RETRIES"),
+            ge=0,
+            le=8,
+            description="Retries of `pact broker` commands on 5xx/429 (backoff 0.5 s, 1 s, 2 s, ...).",
+        ),
+    ] = 2
+    pact_cli: Annotated[
+        str | None,
+        Field(
+            validation_alias=_env("PACT_CLI"),
+            description="The `pact` executable; defaults to the one installed next to this Python.",
+        ),
+    ] = None
+
     # --- Server ------------------------------------------------------------------------------
     host: Annotated[
         str, Field(validation_alias=_env("HOST"), min_length=1, description="Address the server binds.")
@@ -213,6 +256,9 @@ class Settings(BaseSettings):
         "build_url",
         "github_token",
         "github_repository",
+        "github_run_id",
+        "webhook_uuid",
+        "pact_cli",
         "include_wip_pacts_since",
         "pact_dir",
         mode="before",
@@ -239,6 +285,11 @@ class Settings(BaseSettings):
             self.git_branch = _git("rev-parse", "--abbrev-ref", "HEAD")
             if self.git_branch == "HEAD":  # detached checkout: no branch to report
                 self.git_branch = None
+        if self.build_url is None and self.github_repository and self.github_run_id:
+            # On GitHub Actions the run's page is the build: link the published results to it.
+            self.build_url = (
+                f"{self.github_server_url.rstrip('/')}/{self.github_repository}/actions/runs/{self.github_run_id}"
+            )
         if self.publish_verification_results:
             missing = [
                 name

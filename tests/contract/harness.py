@@ -6,17 +6,32 @@ exactly the same configuration.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
-from dataclasses import dataclass
+import re
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pact import Verifier
 
 from example_provider.app import PROVIDER_STATES_PATH
+from example_provider.pipeline import BrokerUnavailableError, authorization_header, broker_request, origin
 from example_provider.verification import VerificationPlan
 
 logger = logging.getLogger(__name__)
+
+
+#: What the Rust verifier logs after each publication (pact_verifier's `publish_result`): it
+#: never fails the run on its own, so the harness reads these to make a failed publish fail.
+PUBLISHED = "Results published to Pact Broker"
+PUBLISH_FAILED = "Publishing of verification results failed"
+VERIFIER_LOGGER = "pact.ffi.pact_verifier"
+
+
+class PendingPactFailureWarning(UserWarning):
+    """A pending (or WIP) pact failed: reported, but it does not fail the build by design."""
 
 
 @dataclass
@@ -24,6 +39,7 @@ class VerificationOutcome:
     passed: bool
     output: str
     results: dict[str, object]
+    problems: list[str] = field(default_factory=list)
 
 
 def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
@@ -68,7 +84,8 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
             builder.include_wip_since(plan.include_wip_since)
         if plan.provider_branch:
             builder.provider_branch(plan.provider_branch)
-        builder.consumer_versions(*(json.dumps(selector) for selector in plan.consumer_version_selectors))
+        for selector in plan.consumer_version_selectors:
+            builder.consumer_version(**{_snake_case(key): value for key, value in selector.items()})
         builder.build()
     if plan.publish:
         verifier.set_publish_options(
@@ -77,14 +94,107 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
     return verifier
 
 
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+@contextlib.contextmanager
+def _verifier_log() -> Iterator[_Collect]:
+    """Collect what the verifier logs (pact-python forwards the FFI's INFO events to `logging`)."""
+    target = logging.getLogger(VERIFIER_LOGGER)
+    handler, level = _Collect(), target.level
+    target.addHandler(handler)
+    if target.getEffectiveLevel() > logging.INFO:
+        target.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        target.removeHandler(handler)
+        target.setLevel(level)
+
+
+def _preflight(plan: VerificationPlan) -> str | None:
+    """One request to the broker before the verifier runs: a clear line instead of minutes of retries."""
+    if plan.source == "directory" or (plan.source == "url" and urlsplit(plan.location).scheme not in {"http", "https"}):
+        return None
+    creds = plan.credentials
+    url = plan.location.rstrip("/") + "/" if plan.source == "broker" else plan.location
+    try:
+        broker_request(
+            url,
+            broker=plan.location if plan.source == "broker" else origin(plan.location),
+            headers=authorization_header(creds.token, creds.username, creds.password),
+        )
+    except BrokerUnavailableError as error:
+        return str(error)
+    return None
+
+
+def _publish_problems(plan: VerificationPlan, log: _Collect, results: dict[str, object]) -> list[str]:
+    if not plan.publish:
+        return []
+    failures = [message for level, message in log.messages if PUBLISH_FAILED in message and level >= logging.ERROR]
+    verified = results.get("interactionResults")
+    published = sum(PUBLISHED in message for _, message in log.messages)
+    if failures:
+        return [f"the verification results were NOT published to the broker: {failures[0]}"]
+    if verified and not published:
+        return ["the verification results were NOT published to the broker (the verifier reported no publication)"]
+    return []
+
+
+def _pending_failures(results: dict[str, object]) -> list[str]:
+    interactions = results.get("interactionResults")
+    if not isinstance(interactions, list):
+        return []
+    return [
+        f"{item.get('consumer')}: {item.get('description')}"
+        for item in interactions
+        if isinstance(item, dict) and item.get("pending") and item.get("result") != "OK"
+    ]
+
+
 def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
     logger.info(plan.describe())
     for note in plan.notes:
         logger.warning(note)
+    unreachable = _preflight(plan)
+    if unreachable:
+        return VerificationOutcome(passed=False, output=unreachable, results={}, problems=[unreachable])
     verifier = build_verifier(plan, base_url)
-    try:
-        verifier.verify()
-        passed = True
-    except RuntimeError:
-        passed = False
-    return VerificationOutcome(passed, str(verifier.output(strip_ansi=True)), verifier.results)
+    with _verifier_log() as log:
+        try:
+            verifier.verify()
+            passed = True
+        except RuntimeError:
+            passed = False
+    results = verifier.results
+    output = str(verifier.output(strip_ansi=True))
+    problems = _publish_problems(plan, log, results)
+    if plan.source == "broker" and not results.get("interactionResults") and "No pacts found" in output:
+        problems.append(
+            f"the broker returned no pacts for {plan.provider} ({plan.describe()}); "
+            + ("set PACT_FAIL_IF_NO_PACTS_FOUND=false to let this pass" if plan.fail_if_no_pacts else "passing anyway")
+        )
+    pending = _pending_failures(results)
+    if pending:
+        warnings.warn(
+            PendingPactFailureWarning(
+                f"{len(pending)} interaction(s) of pending or work-in-progress pacts failed; they do not fail "
+                "the build until the provider has verified them once (docs.pact.io/pending): " + "; ".join(pending)
+            ),
+            stacklevel=2,
+        )
+    if problems:
+        output = "\n".join(problems) + "\n\n" + output
+    failed_publish = any("NOT published" in problem for problem in problems)
+    return VerificationOutcome(passed and not failed_publish, output, results, problems)
