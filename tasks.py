@@ -7,14 +7,18 @@ activating the virtualenv.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.runners import Result
 from invoke.tasks import task
 
+from example_provider import pipeline
 from example_provider.settings import Settings, SettingsError, load_settings
 from example_provider.verification import plan_verification
 
@@ -103,3 +107,169 @@ def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     readme.write_text(f"{before}{start}\n{settings_table()}\n{end}{after}", encoding="utf-8")
     (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
     print("updated README.md (settings table) and .env.example")
+
+
+# --- Pipeline -----------------------------------------------------------------------------------
+# Each task loads the settings, asks example_provider.pipeline what to do, and runs it. Broker
+# commands are echoed without secrets: credentials reach the pact CLI only through its environment.
+
+
+def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
+    try:
+        check(settings)
+    except SettingsError as error:
+        _fail(str(error))
+    return settings
+
+
+def _reachable_broker(settings: Settings) -> Settings:
+    """Stop with one line naming the broker (never a credential) when it cannot be used."""
+    try:
+        pipeline.check_broker(settings)
+    except (SettingsError, pipeline.BrokerUnavailableError) as error:
+        _fail(str(error))
+    return settings
+
+
+def _run_broker(c: Context, command: pipeline.BrokerCommand, *, hide: bool = False) -> Result:
+    print(f"$ {command.display}", flush=True)
+    return c.run(command.display, env=command.env, warn=True, hide=hide, echo=False)
+
+
+def _broker_step(c: Context, settings: Settings, command: pipeline.BrokerCommand, what: str) -> None:
+    if not _run_broker(c, command).ok:
+        _fail(f"{what} failed against the Pact Broker at {settings.broker_url} (see its output above)")
+
+
+@task
+def ci(c: Context) -> None:
+    """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
+    settings = _reachable_broker(_checked(pipeline.check_ci, _settings()))
+    print(f"== test: {plan_verification(settings).describe()}", flush=True)
+    if not c.run(
+        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
+    ).ok:
+        _fail("the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed")
+    print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
+    _broker_step(c, settings, pipeline.can_i_deploy(settings), "can-i-deploy")
+    decision = pipeline.deploy_decision(settings)
+    print(f"== deploy: {decision.reason}")
+    if decision.deploy:
+        deploy(c)
+
+
+@task
+def fake_ci(c: Context) -> None:
+    """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
+    env = _fake_ci_env(new_version=True)
+    print("fake CI: " + " ".join(f"{key}={value}" for key, value in env.items()), flush=True)
+    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} ci", env=env, warn=True)
+    raise SystemExit(result.exited if result else 1)
+
+
+def _fake_ci_env(*, new_version: bool) -> dict[str, str]:
+    try:
+        return {
+            **TOOL_ENV,
+            **pipeline.fake_ci_environment(_settings(), dt.datetime.now(dt.UTC), new_version=new_version),
+        }
+    except SettingsError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
+@task
+def ci_webhook(c: Context) -> None:
+    """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
+    settings = _checked(pipeline.check_webhook_build, _settings())
+    print(f"== test: {plan_verification(settings).describe()}", flush=True)
+    if not c.run(
+        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
+    ).ok:
+        _fail("the provider does not honour the changed pact (see above); the result tells the consumer")
+    print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
+
+
+@task
+def fake_ci_webhook(c: Context) -> None:
+    """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
+    env = _fake_ci_env(new_version=False)
+    print("fake CI: " + " ".join(f"{key}={value}" for key, value in env.items()), flush=True)
+    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} ci-webhook", env=env, warn=True)
+    raise SystemExit(result.exited if result else 1)
+
+
+@task
+def can_i_deploy(c: Context) -> None:
+    """Ask the broker whether GIT_COMMIT can go to DEPLOY_ENVIRONMENT (retrying while results are unknown)."""
+    settings = _reachable_broker(_settings())
+    _broker_step(c, settings, _command(pipeline.can_i_deploy, settings), "can-i-deploy")
+
+
+def _command(build: Callable[[Settings], pipeline.BrokerCommand], settings: Settings) -> pipeline.BrokerCommand:
+    try:
+        return build(settings)
+    except SettingsError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
+@task
+def deploy(c: Context) -> None:
+    """Pretend to deploy GIT_COMMIT to DEPLOY_ENVIRONMENT, then record the deployment in the broker."""
+    settings = _settings()
+    print(f"deploying {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment} (pretend)")
+    record_deployment(c)
+
+
+@task
+def record_deployment(c: Context) -> None:
+    """Tell the broker GIT_COMMIT is now deployed to DEPLOY_ENVIRONMENT (can-i-deploy relies on it)."""
+    settings = _reachable_broker(_settings())
+    _broker_step(c, settings, _command(pipeline.record_deployment, settings), "record-deployment")
+
+
+@task(help={"production": "mark the environment as production (default); --no-production for a test environment"})
+def create_environment(c: Context, production: bool = True) -> None:  # noqa: FBT001, FBT002
+    """Create DEPLOY_ENVIRONMENT in a self-hosted broker if it is missing (PactFlow has production already)."""
+    settings = _reachable_broker(_settings())
+    listed = _run_broker(c, _command(pipeline.list_environments, settings), hide=True)
+    if not listed.ok:
+        _fail(f"list-environments failed against the Pact Broker at {settings.broker_url}: {listed.stdout.strip()}")
+    if pipeline.environment_exists(listed.stdout, settings.deploy_environment):
+        print(f"environment {settings.deploy_environment} already exists: nothing to do")
+        return
+    command = pipeline.create_environment(settings, production=production)
+    _broker_step(c, settings, command, "create-environment")
+
+
+@task
+def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
+    """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use."""
+    settings = _reachable_broker(_settings())
+    headers = pipeline.settings_authorization(settings)
+    broker = str(settings.broker_url)
+    try:
+        existing = pipeline.broker_request(f"{broker}/secrets", broker=broker, headers=headers)
+        request = pipeline.github_token_secret_request(settings, existing)
+        pipeline.broker_request(request.url, broker=broker, headers=headers, method=request.method, body=request.body)
+    except pipeline.BrokerUnavailableError as error:
+        _fail(f"{error} (secrets are a PactFlow feature; a self-hosted broker has none)")
+    except SettingsError as error:
+        _fail(str(error))
+    verb = "updated" if request.method == "PUT" else "created"
+    print(f"{verb} the PactFlow secret {settings.github_token_secret_name} from GITHUB_TOKEN")
+
+
+@task
+def create_or_update_webhook(c: Context) -> None:
+    """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification."""
+    settings = _reachable_broker(_settings())
+    _broker_step(c, settings, _command(pipeline.create_or_update_webhook, settings), "create-or-update-webhook")
+
+
+@task
+def test_webhook(c: Context) -> None:
+    """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side."""
+    settings = _reachable_broker(_settings())
+    _broker_step(c, settings, _command(pipeline.webhook_test, settings), "test-webhook")

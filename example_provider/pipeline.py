@@ -356,20 +356,41 @@ def deploy_decision(settings: Settings) -> DeployDecision:
     )
 
 
-def fake_ci_environment(settings: Settings, now: dt.datetime) -> dict[str, str]:
+def fake_ci_environment(settings: Settings, now: dt.datetime, *, new_version: bool = True) -> dict[str, str]:
     """The variables a CI system would set, so `ci` runs locally as it runs in CI.
 
-    The version is the short commit plus a timestamp: each local run is a new provider version,
-    so results of earlier runs (from a dirty tree, say) never stand for this one.
+    With `new_version` the version is the short commit plus a timestamp: each local run is a new
+    provider version, so results of earlier runs (from a dirty tree, say) never stand for this
+    one. Without it (a webhook build) GIT_COMMIT and GIT_BRANCH stay as given.
     """
     commit = settings.git_commit
     branch = settings.git_branch
     if not commit or not branch:
-        msg = "GIT_COMMIT and GIT_BRANCH: fake-ci needs a git checkout on a branch (or both set)"
+        msg = "GIT_COMMIT and GIT_BRANCH: fake CI needs a git checkout on a branch, or both set"
         raise SettingsError(msg)
+    version = f"{commit[:7]}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" if new_version else commit
     return {
         "CI": "true",
         "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
-        "GIT_COMMIT": f"{commit[:7]}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}",
+        "GIT_COMMIT": version,
         "GIT_BRANCH": branch,
     }
+
+
+def check_ci(settings: Settings) -> None:
+    """`ci` verifies against the broker and asks it can-i-deploy: it needs a broker and no PACT_URL."""
+    broker_url(settings)
+    if settings.pact_url:
+        msg = "PACT_URL: it is set, which makes this a webhook build; run `invoke ci-webhook`, or unset PACT_URL"
+        raise SettingsError(msg)
+    provider_version(settings)
+
+
+def check_webhook_build(settings: Settings) -> None:
+    """`ci-webhook` verifies the one pact the broker's webhook named."""
+    if not settings.pact_url:
+        msg = "PACT_URL: ci-webhook verifies the one pact a webhook names; set PACT_URL to that pact's URL"
+        raise SettingsError(msg)
+    if settings.publish_verification_results and not settings.git_branch:
+        msg = "GIT_BRANCH: a webhook build publishes under the branch the webhook supplied; set GIT_BRANCH"
+        raise SettingsError(msg)

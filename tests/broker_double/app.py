@@ -149,7 +149,10 @@ class BrokerDouble:
     ) -> None:
         self.token = token
         self.basic = (username, password) if username else None
+        #: Fault injection: answer every request with this status (a broker that is down or broken).
         self.fail_with_status: int | None = None
+        #: Fault injection: refuse verification results only, as for a read-only token (403).
+        self.reject_verification_results = False
         self.requests: list[RecordedRequest] = []
         self.unanswered: list[RecordedRequest] = []
         self.webhook_executions: list[Json] = []
@@ -189,7 +192,9 @@ class BrokerDouble:
             Route("/contracts/publish", self.publish_contracts, methods=["POST"]),
             Route("/pacticipants/{name}", self.pacticipant, methods=["GET"]),
             Route("/pacticipants/{name}/versions/{number}", self.version, methods=["GET"]),
-            Route("/pacticipants/{name}/branches/{branch}/versions/{number}", self.branch_version, methods=["PUT"]),
+            Route(
+                "/pacticipants/{name}/branches/{branch:path}/versions/{number}", self.branch_version, methods=["PUT"]
+            ),
             Route(
                 "/pacticipants/{name}/versions/{number}/deployed-versions/environment/{env}",
                 self.record_deployment,
@@ -630,6 +635,8 @@ class BrokerDouble:
         pub = self._publication(p["provider"], p["consumer"], p["sha"])
         if pub is None:
             return _not_found("pact")
+        if self.reject_verification_results:
+            return _hal({"error": "this token may read but not publish (fault injection)"}, 403)
         body = await request.json()
         number = body.get("providerApplicationVersion")
         if not number or not isinstance(body.get("success"), bool):
