@@ -36,7 +36,7 @@ FIXTURE_PACTS = ROOT / "tests" / "contract" / "pacts"
 TASK_TIMEOUT = 150
 
 
-def _setting_names() -> set[str]:
+def setting_names() -> set[str]:
     names: set[str] = set()
     for info in Settings.model_fields.values():
         alias = info.validation_alias
@@ -44,7 +44,7 @@ def _setting_names() -> set[str]:
             names.update(str(choice) for choice in alias.choices)
         elif isinstance(alias, str):
             names.add(alias)
-    return names | {"CI", "BUILD_URL"}
+    return names | {"CI"}
 
 
 @dataclass
@@ -148,7 +148,7 @@ def _recording_pact(directory: Path, log: Path) -> Path:
 
 def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
     """The caller's environment minus every setting of this project, plus the broker and tool settings."""
-    ours = _setting_names()
+    ours = setting_names()
     env = {key: value for key, value in os.environ.items() if key not in ours and not key.startswith("GITHUB_")}
     env.update(
         PACT_DO_NOT_TRACK="true",

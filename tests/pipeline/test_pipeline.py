@@ -1,0 +1,205 @@
+"""Unit tests for example_provider.pipeline: the commands, the deploy rule and fake CI, from settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from example_provider import pipeline
+from example_provider.settings import Settings, SettingsError
+from tests.pipeline.conftest import setting_names
+
+SECRET = "s3cr3t-token-value"  # noqa: S105 - a test credential
+GITHUB_TOKEN = "ghp_real"  # noqa: S105 - a test credential
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting from the caller's environment or .env (CI sets GITHUB_RUN_ID, for one)."""
+    for name in setting_names():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _settings(**values: Any) -> Settings:
+    base: dict[str, Any] = {
+        "broker_base_url": "https://broker.example/",
+        "git_commit": "abc1234def",
+        "git_branch": "main",
+        "pact_cli": "/opt/pact/bin/pact",
+        "github_repository": "acme/provider",
+    }
+    return Settings(**(base | values))
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param({"broker_token": SECRET}, id="bearer token"),
+        pytest.param({"broker_username": "ci", "broker_password": SECRET}, id="basic auth"),
+    ],
+)
+@pytest.mark.parametrize(
+    "build",
+    [
+        pipeline.can_i_deploy,
+        pipeline.record_deployment,
+        pipeline.list_environments,
+        pipeline.create_or_update_webhook,
+        pipeline.webhook_test,
+    ],
+)
+def test_secrets_travel_in_the_environment_never_on_the_command_line(build: Any, credentials: dict[str, str]) -> None:
+    command = build(_settings(**credentials))
+    assert SECRET not in shlex.join(command.argv)
+    assert SECRET not in command.display
+    assert SECRET not in repr(command)
+    assert SECRET in command.env.values()
+    assert command.env["PACT_BROKER_BASE_URL"] == "https://broker.example"
+    assert command.env["PACT_DO_NOT_TRACK"] == "true"
+
+
+def test_can_i_deploy_asks_about_this_version_and_environment() -> None:
+    command = pipeline.can_i_deploy(_settings(deploy_environment="staging"))
+    assert command.argv == (
+        "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "pactflow-example-provider-python",
+        "--version", "abc1234def", "--to-environment", "staging",
+    )  # fmt: skip
+
+
+def test_can_i_deploy_retries_while_unknown_when_asked_to() -> None:
+    argv = pipeline.can_i_deploy(_settings(can_i_deploy_retry_while_unknown=6, can_i_deploy_retry_interval=15)).argv
+    assert argv[-4:] == ("--retry-while-unknown", "6", "--retry-interval", "15")
+
+
+@pytest.mark.parametrize(
+    ("branch", "deploys"),
+    [
+        pytest.param("main", True, id="main branch deploys"),
+        pytest.param("feat/x", False, id="feature branch does not"),
+        pytest.param(None, False, id="detached checkout does not"),
+    ],
+)
+def test_only_the_main_branch_deploys(branch: str | None, deploys: bool) -> None:  # noqa: FBT001
+    settings = _settings()
+    settings.git_branch = branch
+    decision = pipeline.deploy_decision(settings)
+    assert decision.deploy is deploys
+    assert ("MAIN_BRANCH" in decision.reason) is not deploys
+
+
+def test_a_configured_main_branch_is_respected() -> None:
+    assert pipeline.deploy_decision(_settings(main_branch="trunk", git_branch="trunk")).deploy
+    assert not pipeline.deploy_decision(_settings(main_branch="trunk", git_branch="main")).deploy
+
+
+def test_fake_ci_publishes_a_fresh_version_of_this_commit_on_this_branch() -> None:
+    now = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.UTC)
+    env = pipeline.fake_ci_environment(_settings(git_branch="feat/x"), now)
+    assert env == {
+        "CI": "true",
+        "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
+        "GIT_COMMIT": "abc1234-20260504T030201Z",
+        "GIT_BRANCH": "feat/x",
+    }
+    kept = pipeline.fake_ci_environment(_settings(), now, new_version=False)
+    assert kept["GIT_COMMIT"] == "abc1234def"
+
+
+def test_fake_ci_needs_a_branch() -> None:
+    settings = _settings()
+    settings.git_branch = None
+    with pytest.raises(SettingsError, match="GIT_BRANCH"):
+        pipeline.fake_ci_environment(settings, dt.datetime.now(dt.UTC))
+
+
+def test_broker_tasks_need_a_broker() -> None:
+    with pytest.raises(SettingsError, match=r"^PACT_BROKER_BASE_URL: "):
+        pipeline.can_i_deploy(_settings(broker_base_url=None))
+
+
+def test_ci_refuses_a_webhook_build_and_ci_webhook_needs_one() -> None:
+    with pytest.raises(SettingsError, match=r"^PACT_URL: .*ci-webhook"):
+        pipeline.check_ci(_settings(pact_url="https://broker.example/pacts/x"))
+    with pytest.raises(SettingsError, match=r"^PACT_URL: "):
+        pipeline.check_webhook_build(_settings())
+
+
+def test_environment_exists_reads_list_environments_json() -> None:
+    listed = json.dumps({"_embedded": {"environments": [{"name": "test"}, {"name": "production"}]}})
+    assert pipeline.environment_exists(listed, "production")
+    assert not pipeline.environment_exists(listed, "staging")
+    assert not pipeline.environment_exists("", "production")
+
+
+def test_webhook_uuid_is_stable_per_repository_and_overridable() -> None:
+    first = pipeline.webhook_uuid(_settings())
+    assert first == pipeline.webhook_uuid(_settings())
+    assert first != pipeline.webhook_uuid(_settings(github_repository="acme/other"))
+    given = "0b7e1d9c-3f39-4f0f-a3b5-8f5b8a8f1c11"
+    assert pipeline.webhook_uuid(_settings(webhook_uuid=given)) == given
+    with pytest.raises(SettingsError, match=r"^PACT_WEBHOOK_UUID: "):
+        pipeline.webhook_uuid(_settings(webhook_uuid="not-a-uuid"))
+
+
+@pytest.mark.parametrize(
+    ("remote", "repository"),
+    [
+        pytest.param("git@github.com:acme/provider.git", "acme/provider", id="ssh"),
+        pytest.param("https://github.com/acme/provider", "acme/provider", id="https"),
+        pytest.param("https://gitlab.example/acme/provider.git", None, id="not GitHub"),
+        pytest.param(None, None, id="no remote"),
+    ],
+)
+def test_repository_from_the_origin_remote(remote: str | None, repository: str | None) -> None:
+    assert pipeline._repository_from_remote(remote) == repository
+
+
+def test_webhook_header_names_the_broker_secret_not_the_token() -> None:
+    argv = pipeline.create_or_update_webhook(_settings(github_token=GITHUB_TOKEN, github_token_secret_name="gh")).argv  # noqa: S106
+    assert "Authorization: Bearer ${user.gh}" in argv
+    assert not any(GITHUB_TOKEN in arg for arg in argv)
+
+
+def test_github_token_secret_is_created_or_updated_by_name() -> None:
+    settings = _settings(broker_token=SECRET, github_token=GITHUB_TOKEN)
+    created = pipeline.github_token_secret_request(settings, json.dumps({"_embedded": {"secrets": []}}))
+    assert (created.method, created.url) == ("POST", "https://broker.example/secrets")
+    assert json.loads(created.body)["value"] == GITHUB_TOKEN
+    assert GITHUB_TOKEN not in repr(created)
+    listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": {"href": "https://b/secrets/1"}}}]}}
+    updated = pipeline.github_token_secret_request(settings, json.dumps(listed))
+    assert (updated.method, updated.url) == ("PUT", "https://b/secrets/1")
+    with pytest.raises(SettingsError, match=r"^GITHUB_TOKEN: "):
+        pipeline.github_token_secret_request(_settings(), "{}")
+
+
+def test_build_url_is_derived_on_github_actions_unless_given() -> None:
+    derived = _settings(github_run_id="99", github_server_url="https://github.example")
+    assert derived.build_url == "https://github.example/acme/provider/actions/runs/99"
+    assert _settings(github_run_id="99", build_url="https://ci.example/1").build_url == "https://ci.example/1"
+    assert _settings().build_url is None
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        pytest.param(401, "refused the credentials (HTTP 401)", id="401"),
+        pytest.param(403, "refused the credentials (HTTP 403)", id="403"),
+        pytest.param(503, "failed with HTTP 503", id="503"),
+        pytest.param(404, "answered HTTP 404", id="404"),
+    ],
+)
+def test_broker_problems_name_the_broker_and_what_to_check(status: int, says: str) -> None:
+    message = pipeline._http_problem("https://broker.example", status)
+    assert message.startswith(f"the Pact Broker at https://broker.example {says}")
+
+
+def test_an_unreachable_broker_is_one_clear_error() -> None:
+    with pytest.raises(pipeline.BrokerUnavailableError, match=r"^the Pact Broker at http://127\.0\.0\.1:9 cannot be"):
+        pipeline.check_broker(_settings(broker_base_url="http://127.0.0.1:9", broker_token=SECRET))
