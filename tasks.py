@@ -87,11 +87,21 @@ def serve(c: Context, host: str = "", port: int = 0, provider_states: bool = Fal
 
 @task
 def lint(c: Context) -> None:
-    """Check formatting, lint and types: ruff format, ruff check, mypy (strict)."""
+    """Check formatting, lint and types: ruff format, ruff check, mypy (strict), and the workflows."""
     with c.cd(str(ROOT)):
         c.run(f"{PYTHON} -m ruff format --check .")
         c.run(f"{PYTHON} -m ruff check .")
         c.run(f"{PYTHON} -m mypy")
+    lint_workflows(c)
+
+
+@task
+def lint_workflows(c: Context) -> None:
+    """Check .github/workflows with actionlint and zizmor (offline: no GitHub API calls)."""
+    tools = Path(sys.executable).parent
+    with c.cd(str(ROOT)):
+        c.run(f"{shlex.quote(str(tools / 'actionlint'))} -no-color")
+        c.run(f"{shlex.quote(str(tools / 'zizmor'))} --offline --persona=pedantic .github/workflows")
 
 
 @task
