@@ -161,14 +161,21 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    double = BrokerDouble(token=TOKEN)
+def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+    """A broker double wanting the bearer TOKEN; `indirect` param "basic" makes it a self-hosted
+    broker with basic auth (user `ci`, password TOKEN)."""
+    basic = getattr(request, "param", "token") == "basic"
+    double = BrokerDouble(username="ci", password=TOKEN) if basic else BrokerDouble(token=TOKEN)
     workdir = tmp_path / "work"
     workdir.mkdir()
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
     with running_broker(double) as url:
-        setup = Pipeline(double, url, workdir, log, base_env(url, wrapper))
+        env = base_env(url, wrapper)
+        if basic:
+            del env["PACT_BROKER_TOKEN"]
+            env.update(PACT_BROKER_USERNAME="ci", PACT_BROKER_PASSWORD=TOKEN)
+        setup = Pipeline(double, url, workdir, log, env)
         yield setup
     assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
         f"{r.method} {r.path}?{r.query}" for r in double.unanswered

@@ -61,6 +61,11 @@ def test_main_branch_verifies_publishes_and_deploys(production: Pipeline) -> Non
     assert production.broker_subcommands()[-2:] == ["can-i-deploy", "record-deployment"]
 
 
+@pytest.mark.parametrize(
+    "pipeline",
+    [pytest.param("token", id="PactFlow bearer token"), pytest.param("basic", id="self-hosted basic auth")],
+    indirect=True,
+)
 def test_feature_branch_verifies_and_asks_but_does_not_deploy(production: Pipeline) -> None:
     _python_consumer_in_production(production)
 
