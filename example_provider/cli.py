@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, help="port to listen on (PORT, default 8000; 0 picks a free one)")
     parser.add_argument("--log-level", help="critical, error, warning, info, debug or trace (LOG_LEVEL)")
     parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log every request (ACCESS_LOG, default off)",
+    )
+    parser.add_argument(
         "--provider-states",
         action="store_true",
         default=None,
@@ -62,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("host", args.host),
             ("port", args.port),
             ("log_level", args.log_level),
+            ("access_log", args.access_log),
             ("provider_states_enabled", args.provider_states),
             ("provider_states_allow_non_loopback", args.allow_non_loopback),
         )
@@ -76,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
     app = create_app(provider_states=settings.provider_states_enabled)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log
+    )
     return 0
 
 
