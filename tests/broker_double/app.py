@@ -153,6 +153,8 @@ class BrokerDouble:
         self.fail_with_status: int | None = None
         #: Fault injection: refuse verification results only, as for a read-only token (403).
         self.reject_verification_results = False
+        #: Fault injection: answer requests under these path prefixes with the status (e.g. 403).
+        self.refuse_paths: dict[str, int] = {}
         self.requests: list[RecordedRequest] = []
         self.unanswered: list[RecordedRequest] = []
         self.webhook_executions: list[Json] = []
@@ -239,6 +241,9 @@ class BrokerDouble:
             self.requests.append(recorded)
         if self.fail_with_status:
             return _hal({"error": "the broker is having a bad day"}, self.fail_with_status)
+        for prefix, status in self.refuse_paths.items():
+            if request.url.path.startswith(prefix):
+                return _hal({"error": f"refused (fault injection, {status})"}, status)
         if not self._authorised(request.headers.get("authorization")):
             return _hal({"error": "authentication required"}, 401)
         return await call_next(request)  # type: ignore[no-any-return]

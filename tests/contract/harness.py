@@ -31,6 +31,10 @@ PUBLISH_FAILED = "Publishing of verification results failed"
 VERIFIER_LOGGER = "pact.ffi.pact_verifier"
 
 
+class NoPactsFoundWarning(UserWarning):
+    """The broker selected no pact and the settings allow that: the run passes, verifying nothing."""
+
+
 class PendingPactFailureWarning(UserWarning):
     """A pending (or WIP) pact failed: reported, but it does not fail the build by design."""
 
@@ -182,11 +186,27 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
     results = verifier.results
     output = str(verifier.output(strip_ansi=True))
     problems = _publish_problems(plan, log, results)
-    if plan.source == "broker" and not results.get("interactionResults") and "No pacts found" in output:
-        problems.append(
-            f"the broker returned no pacts for {plan.provider} ({plan.describe()}); "
-            + ("set PACT_FAIL_IF_NO_PACTS_FOUND=false to let this pass" if plan.fail_if_no_pacts else "passing anyway")
-        )
+    said = [output] + [message for _, message in log.messages]
+    broken = next((m for m in said if "No pacts found" in m and "IO Error" in m), None)
+    if plan.source == "broker" and broken:
+        # The verifier files a broker failure under "no pacts"; with PACT_FAIL_IF_NO_PACTS_FOUND=false it
+        # would even pass. A broker that failed is never "no pacts".
+        problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {broken.strip()}")
+        passed = False
+    elif plan.source == "broker" and not results.get("interactionResults") and any("No pacts found" in m for m in said):
+        if plan.fail_if_no_pacts:
+            problems.append(
+                f"the broker returned no pacts for {plan.provider} ({plan.describe()}); "
+                "set PACT_FAIL_IF_NO_PACTS_FOUND=false to let this pass"
+            )
+        else:
+            warnings.warn(
+                NoPactsFoundWarning(
+                    f"the broker returned no pacts for {plan.provider}: nothing was verified, "
+                    "and PACT_FAIL_IF_NO_PACTS_FOUND=false lets that pass"
+                ),
+                stacklevel=2,
+            )
     pending = _pending_failures(results)
     if pending:
         warnings.warn(

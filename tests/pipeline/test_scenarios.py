@@ -186,6 +186,16 @@ def test_no_pacts_from_the_broker_is_said_clearly_and_fails_by_default(productio
     assert "PACT_FAIL_IF_NO_PACTS_FOUND=false" in run.output
 
 
+def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -> None:
+    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_FAIL_IF_NO_PACTS_FOUND="false")
+
+    assert "NoPactsFoundWarning: the broker returned no pacts" in run.output
+    assert "1 passed" in run.output, "the test step passes"
+    assert "No pacts or verifications have been published for version" in run.output
+    assert run.returncode != 0, "an unknown provider version is not deployable, as on a real broker"
+    assert production.double.deployments_of(PROVIDER) == []
+
+
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [

@@ -1,0 +1,60 @@
+"""Broker mode of the contract verification, in-process: the harness with the real verifier and the double."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from example_provider.app import create_app
+from example_provider.products import ProductRepository
+from example_provider.verification import CONSUMER_VERSION_SELECTORS, Credentials, VerificationPlan
+from tests.broker_double import BrokerDouble, running_broker
+from tests.contract.harness import NoPactsFoundWarning, run_verification
+from tests.pipeline.conftest import PROVIDER, TOKEN
+from tests.servers import serve_in_thread
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def provider_url() -> Iterator[str]:
+    with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as url:
+        yield url
+
+
+def _plan(broker_url: str, *, fail_if_no_pacts: bool) -> VerificationPlan:
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    return VerificationPlan(
+        provider=PROVIDER,
+        source="broker",
+        location=broker_url,
+        credentials=Credentials(token=SecretStr(TOKEN)),
+        consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
+        include_pending=True,
+        provider_branch="main",
+        fail_if_no_pacts=fail_if_no_pacts,
+    )
+
+
+def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
+    double = BrokerDouble(token=TOKEN)
+    with running_broker(double) as broker_url, pytest.warns(NoPactsFoundWarning, match="returned no pacts"):
+        outcome = run_verification(_plan(broker_url, fail_if_no_pacts=False), provider_url)
+    assert outcome.passed, outcome.output
+    assert not double.unanswered
+
+
+def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts(provider_url: str) -> None:
+    """The verifier reports a failing pacts-for-verification call as "no pacts" and, when empty is
+    allowed, passes: the harness must not."""
+    double = BrokerDouble(token=TOKEN)
+    double.refuse_paths["/pacts/provider/"] = 403
+    with running_broker(double) as broker_url, warnings.catch_warnings():
+        warnings.simplefilter("error", NoPactsFoundWarning)
+        outcome = run_verification(_plan(broker_url, fail_if_no_pacts=False), provider_url)
+    assert not outcome.passed
+    assert outcome.problems[0].startswith(f"the Pact Broker at {broker_url} failed while listing the pacts:")
+    assert TOKEN not in outcome.output
