@@ -132,6 +132,14 @@ def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
     return settings
 
 
+def _checked_plan(settings: Settings) -> str:
+    try:
+        return plan_verification(settings).describe()
+    except SettingsError as error:
+        _fail(str(error))
+        raise  # unreachable: _fail exits
+
+
 def _reachable_broker(settings: Settings) -> Settings:
     """Stop with one line naming the broker (never a credential) when it cannot be used."""
     try:
@@ -155,7 +163,7 @@ def _broker_step(c: Context, settings: Settings, command: pipeline.BrokerCommand
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
     settings = _reachable_broker(_checked(pipeline.check_ci, _settings()))
-    print(f"== test: {plan_verification(settings).describe()}", flush=True)
+    print(f"== test: {_checked_plan(settings)}", flush=True)
     if not c.run(
         f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
     ).ok:
@@ -192,7 +200,7 @@ def _fake_ci_env(*, new_version: bool) -> dict[str, str]:
 def ci_webhook(c: Context) -> None:
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
     settings = _checked(pipeline.check_webhook_build, _settings())
-    print(f"== test: {plan_verification(settings).describe()}", flush=True)
+    print(f"== test: {_checked_plan(settings)}", flush=True)
     if not c.run(
         f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
     ).ok:
