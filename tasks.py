@@ -85,6 +85,24 @@ def serve(c: Context, host: str = "", port: int = 0, provider_states: bool = Fal
     c.run(shlex.join(args), env=TOOL_ENV, pty=os.isatty(1))
 
 
+@task(
+    help={
+        "duration": "seconds of wrk load per server and route (default 10)",
+        "connections": "concurrent wrk connections (default 32)",
+        "rounds": "alternating wrk rounds per server and route; the median is reported (default 1)",
+        "interactions": "interactions in the generated pact for the verification cost (default 200)",
+    }
+)
+def bench(c: Context, duration: int = 10, connections: int = 32, rounds: int = 1, interactions: int = 200) -> None:
+    """Benchmark the provider against the original example's (needs wrk): req/s, p50, p99, verification cost."""
+    args = [sys.executable, "-m", "benchmarks.bench", f"--duration={duration}", f"--connections={connections}"]
+    args += [f"--rounds={rounds}", f"--interactions={interactions}"]
+    with c.cd(str(ROOT)):
+        result = c.run(shlex.join(args), env=TOOL_ENV, warn=True)
+    if result is not None and result.failed:
+        raise SystemExit(result.exited)  # the benchmark has already said why
+
+
 @task
 def lint(c: Context) -> None:
     """Check formatting, lint and types: ruff format, ruff check, mypy (strict), and the workflows."""

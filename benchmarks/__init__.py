@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m benchmarks.bench` (or `invoke bench`). Not part of the test suite."""
