@@ -156,6 +156,7 @@ def create_app(repository: ProductRepository | None = None, *, provider_states: 
         openapi_url=None,  # served below, as UTF-8 JSON like every other response
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # `/products/` is an empty product id: a JSON 404, not a redirect
     )
     app.state.repository = repository
     responses = CatalogResponses(repository)
