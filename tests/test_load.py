@@ -1,0 +1,146 @@
+"""Load: 20 concurrent clients for a few seconds while provider states change underneath.
+
+States change two ways at once, as they do in practice: through the state-change endpoint
+(what external verifiers call) and directly on the repository from another thread (what an
+in-process verifier's handlers do). Every response must be a whole, valid product or list,
+equal to one the states can produce, or a JSON 404: never an error, never a mix of two
+catalogues.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from example_provider.app import JSON_UTF8, PROVIDER_STATES_PATH, create_app
+from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
+from example_provider.provider_states import ProviderStates
+from tests.servers import serve_in_thread
+
+CLIENTS = 20
+SECONDS = 3.0
+
+SEED = [p.model_dump() for p in SEED_PRODUCTS]
+EXTRA = Product(id="12", type="CREDIT_CARD", name="28 Degrees", version="v1").model_dump()
+#: (state, params) pairs the changers cycle through, and every catalogue they can produce.
+CHANGES: list[tuple[str, dict[str, Any]]] = [
+    ("a product with ID 10 exists", {"id": "12"}),
+    ("a product with ID 11 does not exist", {"id": "10"}),
+    ("products exist", {}),
+]
+CATALOGUES = [SEED, [*SEED, EXTRA], [p for p in SEED if p["id"] != "10"]]
+PATHS = ["/products", "/product/10", "/product/11", "/products/12"]
+
+
+def expected_bodies(path: str) -> list[Any]:
+    """Every body a GET of `path` may answer with 200."""
+    if path == "/products":
+        return CATALOGUES
+    product_id = path.rsplit("/", 1)[1]
+    return [p for catalogue in CATALOGUES for p in catalogue if p["id"] == product_id]
+
+
+@dataclass
+class LoadRun:
+    """What the threads share: the deadline, and what they saw."""
+
+    base_url: str
+    deadline: float
+    problems: list[str] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rounds(self) -> Iterator[int]:
+        count = 0
+        while time.monotonic() < self.deadline:
+            yield count
+            count += 1
+
+    def record(self, outcome: str, problem: str = "") -> None:
+        with self.lock:
+            self.outcomes[outcome] += 1
+            if problem:
+                self.problems.append(problem)
+
+    def guarded(self, work: Callable[[LoadRun], None]) -> Callable[[], None]:
+        """`work` as a thread target whose exceptions count as problems."""
+
+        def target() -> None:
+            try:
+                work(self)
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                self.record("crash", f"{work.__name__}: {error!r}")
+
+        return target
+
+
+def read_products(run: LoadRun) -> None:
+    with httpx.Client(base_url=run.base_url, timeout=10) as client:
+        for number in run.rounds():
+            path = PATHS[number % len(PATHS)]
+            try:
+                response = client.get(path)
+                problem = check(path, response, response.json())
+            except (httpx.HTTPError, ValueError) as error:
+                run.record("error", f"GET {path}: {error!r}")
+            else:
+                run.record(str(response.status_code), problem)
+
+
+def change_states_via_endpoint(run: LoadRun) -> None:
+    with httpx.Client(base_url=run.base_url, timeout=10) as client:
+        for number in run.rounds():
+            state, params = CHANGES[number % len(CHANGES)]
+            action = "teardown" if number % 4 == 3 else "setup"
+            response = client.post(PROVIDER_STATES_PATH, json={"state": state, "params": params, "action": action})
+            problem = "" if response.status_code == 200 else f"{state!r}: {response.status_code} {response.text}"
+            run.record("state change", problem)
+
+
+def change_states_directly(states: ProviderStates) -> Callable[[LoadRun], None]:
+    def change_states_directly(run: LoadRun) -> None:
+        for number in run.rounds():
+            state, params = CHANGES[(number + 1) % len(CHANGES)]
+            states.handle(state, "setup", params)
+
+    return change_states_directly
+
+
+def check(path: str, response: httpx.Response, body: Any) -> str:
+    """What is wrong with this response, or "" when it is one the states can produce."""
+    if response.headers.get("content-type") != JSON_UTF8:
+        return f"GET {path}: content type {response.headers.get('content-type')!r}"
+    if response.status_code == 404 and path != "/products" and "detail" in body:
+        return ""
+    if response.status_code == 200 and body in expected_bodies(path):
+        return ""
+    return f"GET {path}: {response.status_code} {body!r} is no state's answer"
+
+
+def test_concurrent_reads_while_states_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    repository = ProductRepository()
+    monkeypatch.setattr("example_provider.provider_states.logger.disabled", True)  # thousands of state lines
+    with serve_in_thread(create_app(repository, provider_states=True)) as base_url:
+        run = LoadRun(base_url, deadline=time.monotonic() + SECONDS)
+        workers = [read_products] * CLIENTS + [
+            change_states_via_endpoint,
+            change_states_directly(ProviderStates(repository)),
+        ]
+        threads = [threading.Thread(target=run.guarded(work)) for work in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=SECONDS + 30)
+        assert not any(thread.is_alive() for thread in threads), "a client hung"
+
+    assert run.problems == [], f"{len(run.problems)} problems in {run.outcomes}; first: {run.problems[:5]}"
+    assert run.outcomes["200"] > CLIENTS, run.outcomes
+    assert run.outcomes["404"] > 0, run.outcomes
+    assert run.outcomes["state change"] > 0, run.outcomes
