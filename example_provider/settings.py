@@ -387,6 +387,18 @@ def env_name(field: str) -> str:
     return _env_name(field)
 
 
+def environment_variables() -> frozenset[str]:
+    """Every environment variable the settings read."""
+    names: set[str] = set()
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice) for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias)
+    return frozenset(names)
+
+
 def _default_text(value: object) -> str:
     if value is None:
         return ""

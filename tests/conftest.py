@@ -1,4 +1,4 @@
-"""Test-wide set-up: the pact tools never call home from a test run."""
+"""Test-wide set-up: the pact tools never call home, and tests do not see the developer's settings."""
 
 from __future__ import annotations
 
@@ -6,6 +6,24 @@ import os
 
 import pytest
 
+from example_provider.settings import Settings, environment_variables
 
-def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest hook signature
+
+def pytest_configure(config: pytest.Config) -> None:
     os.environ["PACT_DO_NOT_TRACK"] = "true"
+    config.addinivalue_line(
+        "markers", "uses_environment: reads the settings from the real environment (and .env) on purpose"
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_settings(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear every setting variable and ignore .env, unless the test reads the environment on purpose.
+
+    CI sets PACT_BROKER_BASE_URL and friends for the verification step; a unit test that picked
+    them up would test the CI's configuration instead of the code.
+    """
+    if request.node.get_closest_marker("uses_environment") is None:
+        for name in environment_variables():
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setitem(Settings.model_config, "env_file", None)

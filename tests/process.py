@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from example_provider.settings import environment_variables
 from tests.servers import wait_until_answering
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
@@ -32,11 +33,7 @@ class ProviderProcess:
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment without any setting of this project, plus `extra`."""
-    ours = {
-        "HOST", "PORT", "LOG_LEVEL", "PROVIDER_STATES_ENABLED", "PROVIDER_STATES_ALLOW_NON_LOOPBACK",
-        "PACT_URL", "PACT_DIR", "PACT_BROKER_BASE_URL", "PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME",
-        "PACT_BROKER_PASSWORD", "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
-    }  # fmt: skip
+    ours = environment_variables()
     env = {key: value for key, value in os.environ.items() if key not in ours}
     env["PACT_DO_NOT_TRACK"] = "true"
     env.update(extra or {})

@@ -9,19 +9,11 @@ import pytest
 from example_provider.settings import Settings, SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
-ALL_VARIABLES = [
-    name
-    for info in Settings.model_fields.values()
-    for name in (getattr(info.validation_alias, "choices", None) or [info.validation_alias])
-    if isinstance(name, str)
-]
 
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No setting from the developer's shell, no .env, and no git repository around."""
-    for name in ALL_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    """No .env from the repository and no git repository around (tests/conftest.py clears the variables)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     return tmp_path
@@ -59,7 +51,8 @@ def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert SECRET not in str(settings.model_dump())
 
 
-def test_dotenv_file_is_read(isolated: Path) -> None:
+def test_dotenv_file_is_read(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(Settings.model_config, "env_file", ".env")  # as configured; tests/conftest.py turns it off
     (isolated / ".env").write_text("PORT=9001\nPROVIDER_STATES_ENABLED=true\n")
     settings = load_settings()
     assert settings.port == 9001

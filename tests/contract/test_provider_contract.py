@@ -20,6 +20,7 @@ from tests.contract.harness import run_verification
 FIXTURES = Path(__file__).parent / "pacts"
 
 
+@pytest.mark.uses_environment
 def test_provider_honours_pacts(running_provider: RunningProvider) -> None:
     try:
         plan = plan_verification(load_settings())
