@@ -400,7 +400,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating wrk rounds; the median is shown (1)")
     parser.add_argument("--interactions", type=int, default=200, help="interactions in the generated pact (200)")
-    parser.add_argument("--verify-rounds", type=int, default=3, help="alternating verification rounds (3)")
+    parser.add_argument("--verify-rounds", type=int, default=5, help="alternating verification rounds (5)")
     return parser
 
 
