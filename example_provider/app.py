@@ -65,7 +65,7 @@ class RenderedCatalog:
     @classmethod
     def render(cls, catalog: Catalog) -> RenderedCatalog:
         products = _PRODUCT_LIST_JSON.dump_json(catalog.products)
-        by_id = {p.id: Product.__pydantic_serializer__.to_json(p) for p in catalog.products}
+        by_id = {p.id: p.model_dump_json().encode() for p in catalog.products}
         bodies = {PRODUCTS_PATH: products}
         for product_id, body in by_id.items():
             if product_id and "/" not in product_id:  # ids a path segment can carry
