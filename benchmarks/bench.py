@@ -193,6 +193,9 @@ def bench_serving(args: argparse.Namespace, server_cpu: int | None) -> list[Serv
                     result = run_wrk(
                         url + route, duration=args.duration, connections=args.connections, threads=args.threads
                     )
+                    if result.errors:
+                        msg = f"{name} answered GET {route} with {result.errors} errors under load; see {RESULTS}"
+                        raise BenchmarkError(msg)
                     runs.setdefault((name, route), []).append(result)
     return [
         ServingRow(route, _median_result(runs[OURS.name, route]), _median_result(runs[BASELINE.name, route]))
