@@ -104,8 +104,8 @@ class ServeCatalogReads:
     Profiling showed FastAPI's per-request route machinery (dependency solving, request
     objects, exit stacks, exception wrappers) costing more than the rest of a cached read
     put together, so successful reads are answered before routing. Everything else (404s,
-    HEAD, validation, docs) falls through to the FastAPI routes, which serve the same bytes
-    and are what the OpenAPI document describes.
+    other methods, docs) falls through to the FastAPI routes, which define the API, are what
+    the OpenAPI document describes, and answer reads with the same bytes when it is absent.
     """
 
     def __init__(self, app: ASGIApp, responses: CatalogResponses) -> None:
