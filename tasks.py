@@ -13,41 +13,47 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, ParamSpec, TypeVar
 
 from invoke.context import Context
 from invoke.runners import Result
 from invoke.tasks import task
 
 from example_provider import pipeline
-from example_provider.settings import Settings, SettingsError, load_settings
+from example_provider.settings import Settings, SettingsError, env_example, load_settings, settings_table
 from example_provider.verification import plan_verification
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
 TOOL_ENV = {"PACT_DO_NOT_TRACK": "true"}
 VERIFICATION_TEST = "tests/contract/test_provider_contract.py::test_provider_honours_pacts"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(1)
 
 
+def _or_fail(action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run `action`; a `SettingsError` stops the task with its one clear line, no traceback."""
+    try:
+        return action(*args, **kwargs)
+    except SettingsError as error:
+        _fail(str(error))
+
+
 def _settings() -> Settings:
-    """Load the settings once, up front, so a bad one stops the task with one clear line."""
-    try:
-        return load_settings()
-    except SettingsError as error:
-        _fail(str(error))
-        raise  # unreachable: _fail exits
+    return _or_fail(load_settings)
 
 
-def _check_pact_source() -> None:
-    """Stop with one clear line when the settings name no usable pact source."""
-    try:
-        plan_verification(_settings())
-    except SettingsError as error:
-        _fail(str(error))
+def _run_verification(c: Context) -> bool:
+    """The contract verification test, from the caller's directory (a relative PACT_DIR means what they typed)."""
+    result = c.run(
+        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
+    )
+    return result is not None and result.ok
 
 
 @task(help={"k": "only run tests whose names match this pytest -k expression"})
@@ -61,9 +67,9 @@ def test(c: Context, k: str = "") -> None:
 @task
 def verify(c: Context) -> None:
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    _check_pact_source()
-    # From the caller's directory, so a relative PACT_DIR or PACT_URL means what they typed.
-    c.run(f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV)
+    _or_fail(plan_verification, _settings())
+    if not _run_verification(c):
+        raise SystemExit(1)  # pytest has shown the verifier's report
 
 
 @task(
@@ -125,8 +131,6 @@ def lint_workflows(c: Context) -> None:
 @task
 def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Regenerate the README's settings table and .env.example from example_provider/settings.py."""
-    from example_provider.settings import env_example, settings_table  # noqa: PLC0415
-
     readme = ROOT / "README.md"
     start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
     text = readme.read_text(encoding="utf-8")
@@ -143,19 +147,8 @@ def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 
 
 def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
-    try:
-        check(settings)
-    except SettingsError as error:
-        _fail(str(error))
+    _or_fail(check, settings)
     return settings
-
-
-def _checked_plan(settings: Settings) -> str:
-    try:
-        return plan_verification(settings).describe()
-    except SettingsError as error:
-        _fail(str(error))
-        raise  # unreachable: _fail exits
 
 
 def _reachable_broker(settings: Settings) -> Settings:
@@ -181,10 +174,8 @@ def _broker_step(c: Context, settings: Settings, command: pipeline.BrokerCommand
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
     settings = _reachable_broker(_checked(pipeline.check_ci, _settings()))
-    print(f"== test: {_checked_plan(settings)}", flush=True)
-    if not c.run(
-        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
-    ).ok:
+    print(f"== test: {_or_fail(plan_verification, settings).describe()}", flush=True)
+    if not _run_verification(c):
         _fail("the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed")
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
     _broker_step(c, settings, pipeline.can_i_deploy(settings), "can-i-deploy")
@@ -197,31 +188,24 @@ def ci(c: Context) -> None:
 @task
 def fake_ci(c: Context) -> None:
     """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
-    env = _fake_ci_env(new_version=True)
+    _as_ci(c, "ci", new_version=True)
+
+
+def _as_ci(c: Context, task_name: str, *, new_version: bool) -> NoReturn:
+    """Run another task in a subprocess with the environment a CI build would give it."""
+    fake = _or_fail(pipeline.fake_ci_environment, _settings(), dt.datetime.now(dt.UTC), new_version=new_version)
+    env = {**TOOL_ENV, **fake}
     print("fake CI: " + " ".join(f"{key}={value}" for key, value in env.items()), flush=True)
-    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} ci", env=env, warn=True)
+    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} {task_name}", env=env, warn=True)
     raise SystemExit(result.exited if result else 1)
-
-
-def _fake_ci_env(*, new_version: bool) -> dict[str, str]:
-    try:
-        return {
-            **TOOL_ENV,
-            **pipeline.fake_ci_environment(_settings(), dt.datetime.now(dt.UTC), new_version=new_version),
-        }
-    except SettingsError as error:
-        _fail(str(error))
-        raise  # unreachable: _fail exits
 
 
 @task
 def ci_webhook(c: Context) -> None:
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
     settings = _checked(pipeline.check_webhook_build, _settings())
-    print(f"== test: {_checked_plan(settings)}", flush=True)
-    if not c.run(
-        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
-    ).ok:
+    print(f"== test: {_or_fail(plan_verification, settings).describe()}", flush=True)
+    if not _run_verification(c):
         _fail("the provider does not honour the changed pact (see above); the result tells the consumer")
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
@@ -229,25 +213,14 @@ def ci_webhook(c: Context) -> None:
 @task
 def fake_ci_webhook(c: Context) -> None:
     """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
-    env = _fake_ci_env(new_version=False)
-    print("fake CI: " + " ".join(f"{key}={value}" for key, value in env.items()), flush=True)
-    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} ci-webhook", env=env, warn=True)
-    raise SystemExit(result.exited if result else 1)
+    _as_ci(c, "ci-webhook", new_version=False)
 
 
 @task
 def can_i_deploy(c: Context) -> None:
     """Ask the broker whether GIT_COMMIT can go to DEPLOY_ENVIRONMENT (retrying while results are unknown)."""
     settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _command(pipeline.can_i_deploy, settings), "can-i-deploy")
-
-
-def _command(build: Callable[[Settings], pipeline.BrokerCommand], settings: Settings) -> pipeline.BrokerCommand:
-    try:
-        return build(settings)
-    except SettingsError as error:
-        _fail(str(error))
-        raise  # unreachable: _fail exits
+    _broker_step(c, settings, _or_fail(pipeline.can_i_deploy, settings), "can-i-deploy")
 
 
 @task
@@ -262,14 +235,14 @@ def deploy(c: Context) -> None:
 def record_deployment(c: Context) -> None:
     """Tell the broker GIT_COMMIT is now deployed to DEPLOY_ENVIRONMENT (can-i-deploy relies on it)."""
     settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _command(pipeline.record_deployment, settings), "record-deployment")
+    _broker_step(c, settings, _or_fail(pipeline.record_deployment, settings), "record-deployment")
 
 
 @task(help={"production": "mark the environment as production (default); --no-production for a test environment"})
 def create_environment(c: Context, production: bool = True) -> None:  # noqa: FBT001, FBT002
     """Create DEPLOY_ENVIRONMENT in a self-hosted broker if it is missing (PactFlow has production already)."""
     settings = _reachable_broker(_settings())
-    listed = _run_broker(c, _command(pipeline.list_environments, settings), hide=True)
+    listed = _run_broker(c, _or_fail(pipeline.list_environments, settings), hide=True)
     if not listed.ok:
         _fail(f"list-environments failed against the Pact Broker at {settings.broker_url}: {listed.stdout.strip()}")
     if pipeline.environment_exists(listed.stdout, settings.deploy_environment):
@@ -301,11 +274,11 @@ def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke pas
 def create_or_update_webhook(c: Context) -> None:
     """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification."""
     settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _command(pipeline.create_or_update_webhook, settings), "create-or-update-webhook")
+    _broker_step(c, settings, _or_fail(pipeline.create_or_update_webhook, settings), "create-or-update-webhook")
 
 
 @task
 def test_webhook(c: Context) -> None:
     """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side."""
     settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _command(pipeline.webhook_test, settings), "test-webhook")
+    _broker_step(c, settings, _or_fail(pipeline.webhook_test, settings), "test-webhook")

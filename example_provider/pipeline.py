@@ -13,7 +13,6 @@ import json
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from example_provider.settings import Settings, SettingsError
+from example_provider.settings import Settings, SettingsError, git
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
 #: not verified yet; the webhook turns it into a GitHub `repository_dispatch` of the same name.
@@ -173,7 +172,7 @@ def webhook_uuid(settings: Settings) -> str:
 
 def github_repository(settings: Settings) -> str:
     """`GITHUB_REPOSITORY` (owner/name), else the GitHub `origin` remote of this checkout."""
-    repository = settings.github_repository or _repository_from_remote(_origin_url())
+    repository = settings.github_repository or _repository_from_remote(git("remote", "get-url", "origin"))
     if not repository or not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
         msg = (
             "GITHUB_REPOSITORY: the webhook needs the GitHub repository to dispatch to (owner/name); "
@@ -181,20 +180,6 @@ def github_repository(settings: Settings) -> str:
         )
         raise SettingsError(msg)
     return repository
-
-
-def _origin_url() -> str | None:
-    try:
-        completed = subprocess.run(
-            ["git", "remote", "get-url", "origin"],  # noqa: S607 - git from PATH on purpose
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return completed.stdout.strip() if completed.returncode == 0 else None
 
 
 def _repository_from_remote(remote: str | None) -> str | None:

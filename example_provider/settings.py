@@ -287,9 +287,9 @@ class Settings(BaseSettings):
             msg = "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD go together: set both or neither"
             raise ValueError(msg)
         if self.git_commit is None:
-            self.git_commit = _git("rev-parse", "HEAD")
+            self.git_commit = git("rev-parse", "HEAD")
         if self.git_branch is None:
-            self.git_branch = _git("rev-parse", "--abbrev-ref", "HEAD")
+            self.git_branch = git("rev-parse", "--abbrev-ref", "HEAD")
             if self.git_branch == "HEAD":  # detached checkout: no branch to report
                 self.git_branch = None
         if self.build_url is None and self.github_repository and self.github_run_id:
@@ -330,7 +330,7 @@ class Settings(BaseSettings):
         return self.git_branch == self.main_branch
 
 
-def _git(*args: str) -> str | None:
+def git(*args: str) -> str | None:
     """Ask git for a value; None when git or a repository is not available."""
     try:
         completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
