@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from example_provider.settings import environment_variables
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 ROUTES = ("/product/10", "/products")
@@ -106,15 +108,16 @@ class ServerSpec:
     command: tuple[str, ...]
 
 
+LOOPBACK_ANY_PORT = ("--host", "127.0.0.1", "--port", "0")
 OURS = ServerSpec(
     "example-provider",
     "`python -m example_provider` (default settings)",
-    (sys.executable, "-m", "example_provider", "--host", "127.0.0.1", "--port", "0", "--log-level", "info"),
+    (sys.executable, "-m", "example_provider", *LOOPBACK_ANY_PORT, "--log-level", "info"),
 )
 BASELINE = ServerSpec(
     "baseline",
     "`uvicorn benchmarks.baseline_app:app` (uvicorn defaults: access log on, loop/http auto)",
-    (sys.executable, "-m", "uvicorn", "benchmarks.baseline_app:app", "--app-dir", str(ROOT), "--port", "0"),
+    (sys.executable, "-m", "uvicorn", "benchmarks.baseline_app:app", "--app-dir", str(ROOT), *LOOPBACK_ANY_PORT),
 )
 
 
@@ -124,8 +127,9 @@ def running(spec: ServerSpec, cpu: int | None, timeout: float = 30.0) -> Iterato
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / f"{spec.name}.log"
     with log_path.open("w", encoding="utf-8") as log, tempfile.TemporaryDirectory() as workdir:
-        # The working directory holds no .env: the servers run with their defaults.
-        process = subprocess.Popen(spec.command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+        # No .env in the working directory and none of our variables: the servers run with their defaults.
+        env = {name: value for name, value in os.environ.items() if name not in environment_variables()}
+        process = subprocess.Popen(spec.command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             if cpu is not None:
                 os.sched_setaffinity(process.pid, {cpu})
