@@ -151,10 +151,10 @@ def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
     return settings
 
 
-def _reachable_broker(settings: Settings) -> Settings:
+def _reachable_broker(settings: Settings, check: Callable[[Settings], None] = pipeline.check_broker) -> Settings:
     """Stop with one line naming the broker (never a credential) when it cannot be used."""
     try:
-        pipeline.check_broker(settings)
+        check(settings)
     except (SettingsError, pipeline.BrokerUnavailableError) as error:
         _fail(str(error))
     return settings
@@ -203,7 +203,7 @@ def _as_ci(c: Context, task_name: str, *, new_version: bool) -> NoReturn:
 @task
 def ci_webhook(c: Context) -> None:
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
-    settings = _checked(pipeline.check_webhook_build, _settings())
+    settings = _reachable_broker(_checked(pipeline.check_webhook_build, _settings()), pipeline.check_pact_url)
     print(f"== test: {_or_fail(plan_verification, settings).describe()}", flush=True)
     if not _run_verification(c):
         _fail("the provider does not honour the changed pact (see above); the result tells the consumer")

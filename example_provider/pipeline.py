@@ -311,7 +311,14 @@ def _http_problem(broker: str, status: int) -> str:
 def origin(url: str) -> str:
     """scheme://host[:port] of a URL: how messages name the broker behind a pact URL."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    host = parts.netloc.rpartition("@")[2]  # never a user or password
+    return f"{parts.scheme}://{host}"
+
+
+def check_pact_url(settings: Settings) -> None:
+    """Fail fast, with one clear line, when the pact a webhook named cannot be fetched."""
+    if settings.pact_url and urlsplit(settings.pact_url).scheme in {"http", "https"}:
+        broker_request(settings.pact_url, broker=origin(settings.pact_url), headers=settings_authorization(settings))
 
 
 def check_broker(settings: Settings) -> None:
