@@ -11,6 +11,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -274,6 +275,18 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         """CI systems export unset variables as empty strings; treat them as unset."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("broker_base_url", "pact_url", mode="after")
+    @classmethod
+    def _no_credentials_in_urls(cls, value: object) -> object:
+        """Credentials in a URL end up in logs and messages; they have variables of their own."""
+        if value is not None and urlsplit(str(value)).password is not None:
+            msg = (
+                "the URL carries a password; remove it and set PACT_BROKER_USERNAME and "
+                "PACT_BROKER_PASSWORD (or PACT_BROKER_TOKEN) instead"
+            )
+            raise ValueError(msg)
+        return value
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:

@@ -107,6 +107,16 @@ def test_git_fallback(isolated: Path) -> None:
             ["GIT_COMMIT"],
             id="publishing without a version",
         ),
+        pytest.param(
+            {"PACT_BROKER_BASE_URL": f"https://user:{SECRET}@broker.example.test"},
+            ["PACT_BROKER_BASE_URL", "PACT_BROKER_PASSWORD"],
+            id="password in the broker URL",
+        ),
+        pytest.param(
+            {"PACT_URL": f"https://user:{SECRET}@broker.example.test/pacts/provider/p/consumer/c/latest"},
+            ["PACT_URL", "PACT_BROKER_PASSWORD"],
+            id="password in the pact URL",
+        ),
         pytest.param({"PORT": "eighty"}, ["PORT"], id="port not a number"),
         pytest.param({"PORT": "70000"}, ["PORT"], id="port out of range"),
         pytest.param({"LOG_LEVEL": "loud"}, ["LOG_LEVEL"], id="unknown log level"),
