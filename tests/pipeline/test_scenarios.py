@@ -196,6 +196,7 @@ def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -
     assert production.double.deployments_of(PROVIDER) == []
 
 
+@pytest.mark.parametrize("task", ["fake-ci", "fake-ci-webhook"])
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
@@ -205,62 +206,30 @@ def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -
     ],
 )
 def test_an_unusable_broker_stops_the_build_with_one_clear_message(
-    pipeline: Pipeline, fault: str, expected: str
+    pipeline: Pipeline, task: str, fault: str, expected: str
 ) -> None:
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pact_url = pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
     broker_url = pipeline.broker_url
     if fault == "unreachable":
         broker_url = "http://127.0.0.1:9"  # discard port: nothing listens on loopback
+        pact_url = pact_url.replace(pipeline.broker_url, broker_url)
     elif fault == "401":
         pipeline.env["PACT_BROKER_TOKEN"] = "not-" + TOKEN[4:]
     else:
         pipeline.double.fail_with_status = 500
+    source = {"PACT_URL": pact_url} if task == "fake-ci-webhook" else {"PACT_BROKER_BASE_URL": broker_url}
     requests_before = len(pipeline.double.requests)
 
-    run = pipeline.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_BROKER_BASE_URL=broker_url)
-
-    assert run.returncode != 0
-    assert run.seconds < 30, f"took {run.seconds:.0f}s"
-    errors = [line for line in run.output.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: the Pact Broker at {broker_url} {expected}" + errors[0].split(expected, 1)[1]], (
-        run.output
-    )
-    assert "Traceback" not in run.output
-    assert TOKEN[4:] not in run.output
-    assert pipeline.double.verification_results() == []
-    assert pipeline.double.deployments == []
-    assert len(pipeline.double.requests) - requests_before <= 1, "one request, no retries, before giving up"
-
-
-@pytest.mark.parametrize(
-    ("fault", "expected"),
-    [
-        pytest.param("unreachable", "cannot be reached", id="broker unreachable"),
-        pytest.param("401", "refused the credentials (HTTP 401)", id="wrong token"),
-        pytest.param("500", "failed with HTTP 500", id="broker error"),
-    ],
-)
-def test_an_unusable_broker_stops_the_webhook_build_with_one_clear_message(
-    pipeline: Pipeline, fault: str, expected: str
-) -> None:
-    pact_url = pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
-    broker = pipeline.broker_url
-    if fault == "unreachable":
-        broker = "http://127.0.0.1:9"  # discard port: nothing listens on loopback
-        pact_url = pact_url.replace(pipeline.broker_url, broker)
-    elif fault == "401":
-        pipeline.env["PACT_BROKER_TOKEN"] = "not-" + TOKEN[4:]
-    else:
-        pipeline.double.fail_with_status = 500
-
-    run = pipeline.task("fake-ci-webhook", PACT_URL=pact_url, GIT_COMMIT=COMMIT, GIT_BRANCH="main")
+    run = pipeline.task(task, GIT_COMMIT=COMMIT, GIT_BRANCH="main", **source)
 
     assert run.returncode != 0
     assert run.seconds < 30, f"took {run.seconds:.0f}s"
     errors = [line for line in run.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, run.output
-    assert errors[0].startswith(f"error: the Pact Broker at {broker} {expected}"), run.output
-    assert "does not honour" not in run.output  # a broker problem is not the provider's fault
+    assert errors[0].startswith(f"error: the Pact Broker at {broker_url} {expected}"), run.output
+    assert "does not honour" not in run.output, "a broker problem is not the provider's fault"
     assert "Traceback" not in run.output
     assert TOKEN[4:] not in run.output
     assert pipeline.double.verification_results() == []
+    assert pipeline.double.deployments == []
+    assert len(pipeline.double.requests) - requests_before <= 1, "one request, no retries, before giving up"
