@@ -37,10 +37,10 @@ def _fail(message: str) -> NoReturn:
 
 
 def _or_fail(action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run `action`; a `SettingsError` stops the task with its one clear line, no traceback."""
+    """Run `action`; a bad setting or an unusable broker stops the task with one clear line, no traceback."""
     try:
         return action(*args, **kwargs)
-    except SettingsError as error:
+    except (SettingsError, pipeline.BrokerUnavailableError) as error:
         _fail(str(error))
 
 
@@ -151,13 +151,18 @@ def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
     return settings
 
 
-def _reachable_broker(settings: Settings, check: Callable[[Settings], None] = pipeline.check_broker) -> Settings:
+def _reachable_broker(settings: Settings) -> Settings:
     """Stop with one line naming the broker (never a credential) when it cannot be used."""
-    try:
-        check(settings)
-    except (SettingsError, pipeline.BrokerUnavailableError) as error:
-        _fail(str(error))
-    return settings
+    return _checked(pipeline.check_broker, settings)
+
+
+def _verify_as_build(c: Context, settings: Settings, failure: str) -> None:
+    """The test step of a build: say what is verified, check its source answers, verify."""
+    plan = _or_fail(plan_verification, settings)
+    print(f"== test: {plan.describe()}", flush=True)
+    _or_fail(pipeline.check_pact_source, plan)
+    if not _run_verification(c):
+        _fail(failure)
 
 
 def _run_broker(c: Context, command: pipeline.BrokerCommand, *, hide: bool = False) -> Result:
@@ -170,13 +175,19 @@ def _broker_step(c: Context, settings: Settings, command: pipeline.BrokerCommand
         _fail(f"{what} failed against the Pact Broker at {settings.broker_url} (see its output above)")
 
 
+def _broker_task(c: Context, build: Callable[[Settings], pipeline.BrokerCommand], what: str) -> None:
+    """A task that is one `pact broker` command: settings, a reachable broker, the command."""
+    settings = _reachable_broker(_settings())
+    _broker_step(c, settings, _or_fail(build, settings), what)
+
+
 @task
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
-    settings = _reachable_broker(_checked(pipeline.check_ci, _settings()))
-    print(f"== test: {_or_fail(plan_verification, settings).describe()}", flush=True)
-    if not _run_verification(c):
-        _fail("the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed")
+    settings = _checked(pipeline.check_ci, _settings())
+    _verify_as_build(
+        c, settings, "the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed"
+    )
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
     _broker_step(c, settings, pipeline.can_i_deploy(settings), "can-i-deploy")
     decision = pipeline.deploy_decision(settings)
@@ -203,10 +214,10 @@ def _as_ci(c: Context, task_name: str, *, new_version: bool) -> NoReturn:
 @task
 def ci_webhook(c: Context) -> None:
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
-    settings = _reachable_broker(_checked(pipeline.check_webhook_build, _settings()), pipeline.check_pact_url)
-    print(f"== test: {_or_fail(plan_verification, settings).describe()}", flush=True)
-    if not _run_verification(c):
-        _fail("the provider does not honour the changed pact (see above); the result tells the consumer")
+    settings = _checked(pipeline.check_webhook_build, _settings())
+    _verify_as_build(
+        c, settings, "the provider does not honour the changed pact (see above); the result tells the consumer"
+    )
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 
@@ -219,8 +230,7 @@ def fake_ci_webhook(c: Context) -> None:
 @task
 def can_i_deploy(c: Context) -> None:
     """Ask the broker whether GIT_COMMIT can go to DEPLOY_ENVIRONMENT (retrying while results are unknown)."""
-    settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _or_fail(pipeline.can_i_deploy, settings), "can-i-deploy")
+    _broker_task(c, pipeline.can_i_deploy, "can-i-deploy")
 
 
 @task
@@ -234,8 +244,7 @@ def deploy(c: Context) -> None:
 @task
 def record_deployment(c: Context) -> None:
     """Tell the broker GIT_COMMIT is now deployed to DEPLOY_ENVIRONMENT (can-i-deploy relies on it)."""
-    settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _or_fail(pipeline.record_deployment, settings), "record-deployment")
+    _broker_task(c, pipeline.record_deployment, "record-deployment")
 
 
 @task(help={"production": "mark the environment as production (default); --no-production for a test environment"})
@@ -260,12 +269,12 @@ def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke pas
     broker = str(settings.broker_url)
     try:
         existing = pipeline.broker_request(f"{broker}/secrets", broker=broker, headers=headers)
-        request = pipeline.github_token_secret_request(settings, existing)
-        pipeline.broker_request(request.url, broker=broker, headers=headers, method=request.method, body=request.body)
     except pipeline.BrokerUnavailableError as error:
         _fail(f"{error} (secrets are a PactFlow feature; a self-hosted broker has none)")
-    except SettingsError as error:
-        _fail(str(error))
+    request = _or_fail(pipeline.github_token_secret_request, settings, existing)
+    _or_fail(
+        pipeline.broker_request, request.url, broker=broker, headers=headers, method=request.method, body=request.body
+    )
     verb = "updated" if request.method == "PUT" else "created"
     print(f"{verb} the PactFlow secret {settings.github_token_secret_name} from GITHUB_TOKEN")
 
@@ -273,12 +282,10 @@ def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke pas
 @task
 def create_or_update_webhook(c: Context) -> None:
     """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification."""
-    settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _or_fail(pipeline.create_or_update_webhook, settings), "create-or-update-webhook")
+    _broker_task(c, pipeline.create_or_update_webhook, "create-or-update-webhook")
 
 
 @task
 def test_webhook(c: Context) -> None:
     """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side."""
-    settings = _reachable_broker(_settings())
-    _broker_step(c, settings, _or_fail(pipeline.webhook_test, settings), "test-webhook")
+    _broker_task(c, pipeline.webhook_test, "test-webhook")

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from example_provider.settings import Settings, SettingsError, git
+from example_provider.verification import VerificationPlan
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
 #: not verified yet; the webhook turns it into a GitHub `repository_dispatch` of the same name.
@@ -315,10 +316,20 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{host}"
 
 
-def check_pact_url(settings: Settings) -> None:
-    """Fail fast, with one clear line, when the pact a webhook named cannot be fetched."""
-    if settings.pact_url and urlsplit(settings.pact_url).scheme in {"http", "https"}:
-        broker_request(settings.pact_url, broker=origin(settings.pact_url), headers=settings_authorization(settings))
+def check_pact_source(plan: VerificationPlan) -> None:
+    """Fail fast, with one clear line, when the broker or the pact URL a plan reads cannot be used.
+
+    The verifier retries a failing broker with backoff for about two minutes and then reports
+    "no pacts"; one request up front says what is wrong in seconds. Local files need no check.
+    """
+    if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
+        return
+    creds = plan.credentials
+    if plan.source == "broker":
+        url, broker = plan.location.rstrip("/") + "/", plan.location
+    else:
+        url, broker = plan.location, origin(plan.location)
+    broker_request(url, broker=broker, headers=authorization_header(creds.token, creds.username, creds.password))
 
 
 def check_broker(settings: Settings) -> None:

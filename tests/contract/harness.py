@@ -18,7 +18,7 @@ from pact import Verifier
 from pact.logging import forwarding_level
 
 from example_provider.app import PROVIDER_STATES_PATH
-from example_provider.pipeline import BrokerUnavailableError, authorization_header, broker_request, origin
+from example_provider.pipeline import BrokerUnavailableError, check_pact_source
 from example_provider.verification import VerificationPlan
 
 logger = logging.getLogger(__name__)
@@ -127,23 +127,6 @@ def _verifier_log() -> Iterator[_Collect]:
         target.setLevel(level)
 
 
-def _preflight(plan: VerificationPlan) -> str | None:
-    """One request to the broker before the verifier runs: a clear line instead of minutes of retries."""
-    if plan.source == "directory" or (plan.source == "url" and urlsplit(plan.location).scheme not in {"http", "https"}):
-        return None
-    creds = plan.credentials
-    url = plan.location.rstrip("/") + "/" if plan.source == "broker" else plan.location
-    try:
-        broker_request(
-            url,
-            broker=plan.location if plan.source == "broker" else origin(plan.location),
-            headers=authorization_header(creds.token, creds.username, creds.password),
-        )
-    except BrokerUnavailableError as error:
-        return str(error)
-    return None
-
-
 def _publish_problems(plan: VerificationPlan, log: _Collect, results: dict[str, object]) -> list[str]:
     if not plan.publish:
         return []
@@ -173,9 +156,10 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
     logger.info(plan.describe())
     for note in plan.notes:
         logger.warning(note)
-    unreachable = _preflight(plan)
-    if unreachable:
-        return VerificationOutcome(passed=False, output=unreachable, results={}, problems=[unreachable])
+    try:
+        check_pact_source(plan)
+    except BrokerUnavailableError as error:
+        return VerificationOutcome(passed=False, output=str(error), results={}, problems=[str(error)])
     verifier = build_verifier(plan, base_url)
     with _verifier_log() as log:
         try:
