@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -158,7 +159,6 @@ def create_app(repository: ProductRepository | None = None, *, provider_states: 
         redoc_url=None,
         redirect_slashes=False,  # `/products/` is an empty product id: a JSON 404, not a redirect
     )
-    app.state.repository = repository
     responses = CatalogResponses(repository)
     app.add_middleware(ServeCatalogReads, responses=responses)
     _add_error_handlers(app)
@@ -229,13 +229,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONUTF8Response:
-        return JSONUTF8Response({"detail": _jsonable(error.errors())}, status_code=422)
-
-
-def _jsonable(errors: Any) -> Any:  # noqa: ANN401
-    from fastapi.encoders import jsonable_encoder  # noqa: PLC0415 - only on the error path
-
-    return jsonable_encoder(errors)
+        return JSONUTF8Response({"detail": jsonable_encoder(error.errors())}, status_code=422)
 
 
 def _add_docs(app: FastAPI) -> None:

@@ -335,10 +335,6 @@ class Settings(BaseSettings):
         return str(self.broker_base_url).rstrip("/") if self.broker_base_url else None
 
     @property
-    def provider_version(self) -> str | None:
-        return self.git_commit
-
-    @property
     def is_main_branch(self) -> bool:
         return self.git_branch == self.main_branch
 

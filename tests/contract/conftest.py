@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
@@ -12,15 +11,8 @@ from example_provider.products import ProductRepository
 from tests.servers import serve_in_thread
 
 
-@dataclass
-class RunningProvider:
-    base_url: str
-    repository: ProductRepository
-
-
 @pytest.fixture
-def running_provider() -> Iterator[RunningProvider]:
+def provider_url() -> Iterator[str]:
     """The app on 127.0.0.1:<free port>, with its state-change endpoint for the verifier."""
-    repository = ProductRepository()
-    with serve_in_thread(create_app(repository, provider_states=True)) as base_url:
-        yield RunningProvider(base_url, repository)
+    with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as base_url:
+        yield base_url

@@ -14,14 +14,13 @@ import pytest
 
 from example_provider.settings import SettingsError, load_settings
 from example_provider.verification import VerificationPlan, plan_verification
-from tests.contract.conftest import RunningProvider
 from tests.contract.harness import run_verification
 
 FIXTURES = Path(__file__).parent / "pacts"
 
 
 @pytest.mark.uses_environment
-def test_provider_honours_pacts(running_provider: RunningProvider) -> None:
+def test_provider_honours_pacts(provider_url: str) -> None:
     try:
         plan = plan_verification(load_settings())
     except SettingsError as error:
@@ -32,7 +31,7 @@ def test_provider_honours_pacts(running_provider: RunningProvider) -> None:
         pytest.fail(problem, pytrace=False)
     for note in plan.notes:
         warnings.warn(note, UserWarning, stacklevel=1)
-    outcome = run_verification(plan, running_provider.base_url)
+    outcome = run_verification(plan, provider_url)
     if not outcome.passed:
         pytest.fail(f"{plan.describe()}\n\nPact verification failed:\n{outcome.output}", pytrace=False)
 
@@ -49,9 +48,9 @@ def _directory_plan(directory: Path) -> VerificationPlan:
         pytest.param("python-consumer-v4.json", id="pact-python consumer, V4 spec"),
     ],
 )
-def test_other_consumers_pacts_pass(running_provider: RunningProvider, pact_file: str, tmp_path: Path) -> None:
+def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, tmp_path: Path) -> None:
     (tmp_path / pact_file).write_bytes((FIXTURES / "good" / pact_file).read_bytes())
-    outcome = run_verification(_directory_plan(tmp_path), running_provider.base_url)
+    outcome = run_verification(_directory_plan(tmp_path), provider_url)
     assert outcome.passed, outcome.output
 
 
@@ -65,10 +64,10 @@ def test_other_consumers_pacts_pass(running_provider: RunningProvider, pact_file
     ],
 )
 def test_broken_pact_fails_verification(
-    running_provider: RunningProvider, pact_file: str, expected_mismatch: str, tmp_path: Path
+    provider_url: str, pact_file: str, expected_mismatch: str, tmp_path: Path
 ) -> None:
     """Negative controls: the gate must be able to fail, and say why."""
     (tmp_path / pact_file).write_bytes((FIXTURES / "broken" / pact_file).read_bytes())
-    outcome = run_verification(_directory_plan(tmp_path), running_provider.base_url)
+    outcome = run_verification(_directory_plan(tmp_path), provider_url)
     assert not outcome.passed, "a broken pact passed verification"
     assert expected_mismatch in outcome.output, outcome.output
