@@ -56,6 +56,15 @@ def _run_verification(c: Context) -> bool:
     return result is not None and result.ok
 
 
+def _verify(c: Context, settings: Settings, failure: str) -> None:
+    """Say what is verified, check its source answers (one line if not), verify; `failure` if it fails."""
+    plan = _or_fail(plan_verification, settings)
+    print(f"== test: {plan.describe()}", flush=True)
+    _or_fail(pipeline.check_pact_source, plan)
+    if not _run_verification(c):
+        _fail(failure)
+
+
 @task(help={"k": "only run tests whose names match this pytest -k expression"})
 def test(c: Context, k: str = "") -> None:
     """Run every test: unit tests and contract verification."""
@@ -67,9 +76,7 @@ def test(c: Context, k: str = "") -> None:
 @task
 def verify(c: Context) -> None:
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    _or_fail(plan_verification, _settings())
-    if not _run_verification(c):
-        raise SystemExit(1)  # pytest has shown the verifier's report
+    _verify(c, _settings(), "the provider does not honour its pacts (see above)")
 
 
 @task(
@@ -156,15 +163,6 @@ def _reachable_broker(settings: Settings) -> Settings:
     return _checked(pipeline.check_broker, settings)
 
 
-def _verify_as_build(c: Context, settings: Settings, failure: str) -> None:
-    """The test step of a build: say what is verified, check its source answers, verify."""
-    plan = _or_fail(plan_verification, settings)
-    print(f"== test: {plan.describe()}", flush=True)
-    _or_fail(pipeline.check_pact_source, plan)
-    if not _run_verification(c):
-        _fail(failure)
-
-
 def _run_broker(c: Context, command: pipeline.BrokerCommand, *, hide: bool = False) -> Result:
     print(f"$ {command.display}", flush=True)
     return c.run(command.display, env=command.env, warn=True, hide=hide, echo=False)
@@ -185,7 +183,7 @@ def _broker_task(c: Context, build: Callable[[Settings], pipeline.BrokerCommand]
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
     settings = _checked(pipeline.check_ci, _settings())
-    _verify_as_build(
+    _verify(
         c, settings, "the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed"
     )
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
@@ -215,9 +213,7 @@ def _as_ci(c: Context, task_name: str, *, new_version: bool) -> NoReturn:
 def ci_webhook(c: Context) -> None:
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
     settings = _checked(pipeline.check_webhook_build, _settings())
-    _verify_as_build(
-        c, settings, "the provider does not honour the changed pact (see above); the result tells the consumer"
-    )
+    _verify(c, settings, "the provider does not honour the changed pact (see above); the result tells the consumer")
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 
