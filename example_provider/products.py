@@ -60,6 +60,11 @@ class ProductRepository:
         """The current snapshot; compare snapshots with `is` to detect a change."""
         return self._catalog
 
+    @property
+    def seed(self) -> tuple[Product, ...]:
+        """The products the repository was created with, and that `reset` restores."""
+        return self._seed
+
     def all(self) -> tuple[Product, ...]:
         return self._catalog.products
 
@@ -69,25 +74,42 @@ class ProductRepository:
     def put(self, product: Product) -> None:
         """Add the product, or replace the one with the same id in place."""
         with self._lock:
-            current = self._catalog.products
-            if product.id in self._catalog.by_id:
-                updated = tuple(product if p.id == product.id else p for p in current)
-            else:
-                updated = (*current, product)
-            self._catalog = Catalog(updated)
+            self._swap(with_product(self._catalog.products, product))
 
     def remove(self, product_id: str) -> bool:
         """Remove the product; returns whether it was there."""
         with self._lock:
             if product_id not in self._catalog.by_id:
                 return False
-            self._catalog = Catalog(tuple(p for p in self._catalog.products if p.id != product_id))
+            self._swap(without_product(self._catalog.products, product_id))
             return True
 
     def replace_all(self, products: Iterable[Product]) -> None:
+        """Swap in a whole new catalogue in one step.
+
+        A change that must not be seen half made (a provider state is "the seed, plus this
+        product") builds its full list first and calls this once: two calls, such as `reset`
+        then `put`, let another thread's change land in between.
+        """
         with self._lock:
-            self._catalog = Catalog(tuple(products))
+            self._swap(tuple(products))
 
     def reset(self) -> None:
         """Back to the products the repository was created with."""
         self.replace_all(self._seed)
+
+    def _swap(self, products: tuple[Product, ...]) -> None:
+        """The one place the catalogue changes; callers hold the lock."""
+        self._catalog = Catalog(products)
+
+
+def with_product(products: tuple[Product, ...], product: Product) -> tuple[Product, ...]:
+    """`products` with `product` added at the end, or replacing the one with its id in place."""
+    if any(p.id == product.id for p in products):
+        return tuple(product if p.id == product.id else p for p in products)
+    return (*products, product)
+
+
+def without_product(products: tuple[Product, ...], product_id: str) -> tuple[Product, ...]:
+    """`products` without the one with `product_id`, if it is there."""
+    return tuple(p for p in products if p.id != product_id)

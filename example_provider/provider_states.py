@@ -5,7 +5,9 @@ One registry serves every way of verifying: the in-process verifier (tests/contr
 opt-in `POST /_pact/provider-states` endpoint (see `app.py`).
 
 To add a state: write a function `(repository, params) -> None` that puts the repository in
-that state and register it in `_SETUPS` under the exact name the consumer uses.
+that state and register it in `_SETUPS` under the exact name the consumer uses. Build the
+state's whole catalogue and swap it in with one `replace_all`: a reset followed by a second
+change lets a concurrent change land between the two (tests/test_load.py caught exactly that).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
+from example_provider.products import SEED_PRODUCTS, Product, ProductRepository, with_product, without_product
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +46,12 @@ def _param_id(params: Params, default: str) -> str:
 
 
 def _product_exists(repository: ProductRepository, params: Params) -> None:
-    product_id = _param_id(params, "10")
-    repository.reset()
-    repository.put(Product(id=product_id, type="CREDIT_CARD", name="28 Degrees", version="v1"))
+    product = Product(id=_param_id(params, "10"), type="CREDIT_CARD", name="28 Degrees", version="v1")
+    repository.replace_all(with_product(repository.seed, product))
 
 
 def _product_does_not_exist(repository: ProductRepository, params: Params) -> None:
-    product_id = _param_id(params, "11")
-    repository.reset()
-    repository.remove(product_id)
+    repository.replace_all(without_product(repository.seed, _param_id(params, "11")))
 
 
 def _products_exist(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001

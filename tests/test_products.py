@@ -4,7 +4,14 @@ import threading
 
 import pytest
 
-from example_provider.products import SEED_PRODUCTS, Catalog, Product, ProductRepository
+from example_provider.products import (
+    SEED_PRODUCTS,
+    Catalog,
+    Product,
+    ProductRepository,
+    with_product,
+    without_product,
+)
 
 PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
 
@@ -77,3 +84,12 @@ def test_concurrent_writers_lose_no_update() -> None:
     for thread in threads:
         thread.join()
     assert len(repository.all()) == 4 * per_thread
+
+
+def test_with_and_without_product_leave_their_input_alone() -> None:
+    renamed = SEED_PRODUCTS[1].model_copy(update={"name": "Renamed"})
+    assert with_product(SEED_PRODUCTS, PIZZA) == (*SEED_PRODUCTS, PIZZA)
+    assert with_product(SEED_PRODUCTS, renamed) == (SEED_PRODUCTS[0], renamed, SEED_PRODUCTS[2])
+    assert without_product(SEED_PRODUCTS, "10") == (SEED_PRODUCTS[0], SEED_PRODUCTS[2])
+    assert without_product(SEED_PRODUCTS, "nope") == SEED_PRODUCTS
+    assert ProductRepository([PIZZA]).seed == (PIZZA,)

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
-from example_provider.provider_states import ProviderStates, UnknownProviderStateError, known_states
+from example_provider.provider_states import Action, ProviderStates, UnknownProviderStateError, known_states
 
 
 @pytest.fixture
@@ -77,3 +77,27 @@ def test_handler_errors_are_logged_with_traceback(states: ProviderStates, caplog
 def test_unknown_action_is_rejected(states: ProviderStates) -> None:
     with pytest.raises(ValueError, match="setup' or 'teardown"):
         states.handle("products exist", "reset", {})  # type: ignore[arg-type]
+
+
+class SwapRecorder(ProductRepository):
+    """A repository that records every catalogue it swaps in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.swaps: list[tuple[Product, ...]] = []
+
+    def _swap(self, products: tuple[Product, ...]) -> None:
+        self.swaps.append(products)
+        super()._swap(products)
+
+
+@pytest.mark.parametrize("action", ["setup", "teardown"])
+@pytest.mark.parametrize("name", [*known_states(), ""])
+def test_each_state_change_is_one_swap(name: str, action: Action) -> None:
+    """A state change split in two (reset, then put) lets a concurrent change land in between."""
+    repository = SwapRecorder()
+    repository.put(Product(id="leftover", type="T", name="n", version="v"))
+    repository.swaps.clear()
+    ProviderStates(repository).handle(name, action, {"id": "10"})  # an id the seed holds
+    assert len(repository.swaps) == 1, repository.swaps
+    assert repository.swaps[0] == repository.all()
