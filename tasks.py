@@ -51,7 +51,9 @@ def _settings() -> Settings:
 def _run_verification(c: Context) -> bool:
     """The contract verification test, from the caller's directory (a relative PACT_DIR means what they typed)."""
     result = c.run(
-        f"{PYTHON} -m pytest -p no:cacheprovider {shlex.quote(str(ROOT / VERIFICATION_TEST))}", env=TOOL_ENV, warn=True
+        f"{PYTHON} -m pytest -p no:cacheprovider -s {shlex.quote(str(ROOT / VERIFICATION_TEST))}",
+        env=TOOL_ENV,
+        warn=True,
     )
     return result is not None and result.ok
 

@@ -73,6 +73,14 @@ class VerificationPlan:
     publish: PublishOptions | None = None
     fail_if_no_pacts: bool = True
     notes: tuple[str, ...] = ()
+    #: The names local pact files give this API: `provider` and/or aliases (PACT_PROVIDER_ALIASES).
+    #: The verifier replays only the pacts naming the provider it is given, so it runs once per name.
+    local_names: tuple[str, ...] = ()
+
+    @property
+    def provider_names(self) -> tuple[str, ...]:
+        """The provider names a verifier runs as: the ones the local pacts use, else this provider's."""
+        return self.local_names or (self.provider,)
 
     def describe(self) -> str:
         """One line for logs: what is verified, from where, and whether results are published."""
@@ -88,6 +96,9 @@ class VerificationPlan:
             what = f"the pact at {self.location} ({self.credentials.describe()})"
         else:
             what = f"the pact files in {self.location}"
+        aliases = [name for name in self.provider_names if name != self.provider]
+        if aliases:
+            what += f" (including pacts that call this provider {', '.join(repr(a) for a in aliases)})"
         publish = (
             f"publishing results as version {self.publish.version} on branch {self.publish.branch or '(none)'}"
             if self.publish
@@ -110,24 +121,35 @@ def _pact_provider(path: Path, variable: str) -> str:
     return provider
 
 
-def _require_pacts_for(
-    provider: str, files: list[Path], variable: str, location: str, *, required: bool = True
-) -> list[tuple[Path, str]]:
-    """Check local pact files name this provider; return the ones that name another.
+@dataclass(frozen=True)
+class _LocalPacts:
+    names: tuple[str, ...]
+    skipped: tuple[tuple[Path, str], ...]
+
+
+def _sort_local_pacts(
+    settings: Settings, files: list[Path], variable: str, location: str, *, required: bool = True
+) -> _LocalPacts:
+    """Which local pact files name this provider (or an alias), and which name another.
 
     The verifier silently skips a pact for another provider and then reports success, so a
-    directory of pacts for `pactflow-example-provider` would "pass" without verifying anything.
+    directory of pacts for an unknown name would "pass" without verifying anything.
     """
-    others = [(path, name) for path in files if (name := _pact_provider(path, variable)) != provider]
-    if required and files and len(others) == len(files):
-        names = ", ".join(sorted({repr(name) for _, name in others}))
+    provider, aliases = settings.pacticipant, settings.provider_aliases
+    named = [(path, _pact_provider(path, variable)) for path in files]
+    present = {name for _, name in named}
+    used = tuple(name for name in dict.fromkeys((provider, *aliases)) if name in present)
+    skipped = tuple((path, name) for path, name in named if name not in used)
+    if required and files and len(skipped) == len(files):
+        names = ", ".join(sorted({repr(name) for _, name in skipped}))
+        accepted = repr(provider) + (f" or its aliases {', '.join(repr(a) for a in aliases)}" if aliases else "")
         msg = (
-            f"{variable}: no pact in {location!r} is for provider {provider!r} (they name {names}), so "
-            "nothing would be verified; set PACTICIPANT to the provider name the consumers use, or "
-            "point to pacts for this provider"
+            f"{variable}: no pact in {location!r} is for provider {accepted} (they name {names}), so "
+            "nothing would be verified; add the name the consumers use to PACT_PROVIDER_ALIASES (or set "
+            "PACTICIPANT to it), or point to pacts for this provider"
         )
         raise SettingsError(msg)
-    return others
+    return _LocalPacts(used, skipped)
 
 
 def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
@@ -152,7 +174,7 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             if not Path(location).is_file():
                 msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
                 raise SettingsError(msg)
-            _require_pacts_for(settings.pacticipant, [Path(location)], "PACT_URL", location)
+            common["local_names"] = _sort_local_pacts(settings, [Path(location)], "PACT_URL", location).names
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )
@@ -187,11 +209,11 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             "PACT_FAIL_IF_NO_PACTS_FOUND=false"
         )
         raise SettingsError(msg)
-    skipped = _require_pacts_for(
-        settings.pacticipant, files, "PACT_DIR", str(directory), required=settings.fail_if_no_pacts_found
-    )
+    local = _sort_local_pacts(settings, files, "PACT_DIR", str(directory), required=settings.fail_if_no_pacts_found)
+    common["local_names"] = local.names
     common["notes"] = tuple(
         f"not verifying {path.name}: it is a pact with {provider!r}, not with {settings.pacticipant!r}"
-        for path, provider in skipped
+        + (" or an alias in PACT_PROVIDER_ALIASES" if settings.provider_aliases else "")
+        for path, provider in local.skipped
     )
     return VerificationPlan(source="directory", location=str(directory), **common)

@@ -109,22 +109,49 @@ def test_empty_directory_fails_unless_allowed(tmp_path: Path) -> None:
     assert plan.fail_if_no_pacts is False
 
 
-def test_pacts_for_another_provider_are_not_silently_skipped(tmp_path: Path) -> None:
+def test_pacts_naming_an_alias_are_verified_under_that_name(tmp_path: Path) -> None:
+    """The pact-js example consumers call this API `pactflow-example-provider` (the default alias)."""
+    write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
+    plan = plan_verification(load_settings(pact_dir=tmp_path))
+    assert plan.provider_names == ("pactflow-example-provider",)
+    assert plan.notes == ()
+    assert "'pactflow-example-provider'" in plan.describe()
+    write_pact(tmp_path / "python.json")
+    assert plan_verification(load_settings(pact_dir=tmp_path)).provider_names == (
+        PROVIDER,
+        "pactflow-example-provider",
+    )
+
+
+def test_pacts_for_an_unknown_provider_are_not_silently_skipped(tmp_path: Path) -> None:
     """The verifier skips them and reports success; the plan must refuse instead."""
     write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
     with pytest.raises(
         SettingsError, match=r"no pact in .* is for provider 'pactflow-example-provider-python'"
     ) as raised:
-        plan_verification(load_settings(pact_dir=tmp_path))
+        plan_verification(load_settings(pact_dir=tmp_path, provider_aliases=""))
+    assert "PACT_PROVIDER_ALIASES" in str(raised.value)
     assert "PACTICIPANT" in str(raised.value)
-    plan = plan_verification(load_settings(pact_dir=tmp_path, pacticipant="pactflow-example-provider"))
-    assert plan.notes == ()
+    write_pact(tmp_path / "js.json", provider="user-api")
+    with pytest.raises(SettingsError, match=r"or its aliases 'pactflow-example-provider' \(they name 'user-api'\)"):
+        plan_verification(load_settings(pact_dir=tmp_path))
+    plan = plan_verification(load_settings(pact_dir=tmp_path, provider_aliases="billing, user-api"))
+    assert (plan.provider_names, plan.notes) == (("user-api",), ())
+
+
+def test_aliases_come_comma_separated_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACT_PROVIDER_ALIASES", " a ,b,, ")
+    assert load_settings().provider_aliases == ("a", "b")
+    monkeypatch.setenv("PACT_PROVIDER_ALIASES", "")
+    assert load_settings().provider_aliases == ()
 
 
 def test_other_providers_pacts_beside_ours_are_noted(pact_dir: Path) -> None:
     write_pact(pact_dir / "other.json", provider="user-api")
     plan = plan_verification(load_settings(pact_dir=pact_dir))
-    assert plan.notes == ("not verifying other.json: it is a pact with 'user-api', not with " + repr(PROVIDER),)
+    aliases = "or an alias in PACT_PROVIDER_ALIASES"
+    assert plan.notes == (f"not verifying other.json: it is a pact with 'user-api', not with {PROVIDER!r} {aliases}",)
+    assert plan.provider_names == (PROVIDER,)
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"provider": {}}', '{"provider": {"name": 3}}'])
@@ -137,6 +164,11 @@ def test_a_file_that_is_not_a_pact_is_named(tmp_path: Path, content: str) -> Non
 
 
 def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None:
-    path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
+    path = write_pact(tmp_path / "js.json", provider="user-api")
     with pytest.raises(SettingsError, match="PACT_URL"):
         plan_verification(load_settings(pact_url=str(path)))
+
+
+def test_a_pact_url_file_naming_an_alias_is_verified_as_that_name(tmp_path: Path) -> None:
+    path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
+    assert plan_verification(load_settings(pact_url=str(path))).provider_names == ("pactflow-example-provider",)

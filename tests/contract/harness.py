@@ -47,8 +47,8 @@ class VerificationOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
-    """Configure a verifier for the provider served at `base_url`.
+def build_verifier(plan: VerificationPlan, base_url: str, provider: str | None = None) -> Verifier:
+    """Configure a verifier for the provider served at `base_url`, as `provider` (default: `plan.provider`).
 
     States are changed through the app's own state-change endpoint, the one external
     verifiers use, so both ways of verifying run the same code. A state that fails there
@@ -58,7 +58,7 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
     """
     host = urlsplit(base_url).hostname or "127.0.0.1"
     verifier = (
-        Verifier(plan.provider, host=host)
+        Verifier(provider or plan.provider, host=host)
         .add_transport(url=base_url)
         .state_handler(base_url + PROVIDER_STATES_PATH, teardown=True, body=True)
         .set_error_on_empty_pact(enabled=plan.fail_if_no_pacts)
@@ -160,15 +160,18 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
         check_pact_source(plan)
     except BrokerUnavailableError as error:
         return VerificationOutcome(passed=False, output=str(error), results={}, problems=[str(error)])
-    verifier = build_verifier(plan, base_url)
+    passed, outputs, interactions = True, list[str](), list[object]()
     with _verifier_log() as log:
-        try:
-            verifier.verify()
-            passed = True
-        except RuntimeError:
-            passed = False
-    results = verifier.results
-    output = str(verifier.output(strip_ansi=True))
+        for provider in plan.provider_names:  # one name unless local pacts use aliases
+            verifier = build_verifier(plan, base_url, provider)
+            try:
+                verifier.verify()
+            except RuntimeError:
+                passed = False
+            outputs.append(str(verifier.output(strip_ansi=True)))
+            interactions += verifier.results.get("interactionResults") or []
+    results: dict[str, object] = {"interactionResults": interactions}
+    output = "\n".join(outputs)
     problems = _publish_problems(plan, log, results)
     said = [output] + [message for _, message in log.messages]
     broken = next((m for m in said if "No pacts found" in m and "IO Error" in m), None)

@@ -7,8 +7,10 @@ pact via `PACT_URL`. `invoke verify` runs only `test_provider_honours_pacts`.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,24 +36,49 @@ def test_provider_honours_pacts(provider_url: str) -> None:
     outcome = run_verification(plan, provider_url)
     if not outcome.passed:
         pytest.fail(f"{plan.describe()}\n\nPact verification failed:\n{outcome.output}", pytrace=False)
+    print(outcome.output)  # noqa: T201 - the verifier report, shown live by `invoke verify` (pytest -s)
 
 
 def _directory_plan(directory: Path) -> VerificationPlan:
-    return VerificationPlan(provider="pactflow-example-provider-python", source="directory", location=str(directory))
+    """The plan `PACT_DIR=<directory> invoke verify` makes, with the default provider name and aliases."""
+    return plan_verification(load_settings(pact_dir=directory, pact_url=None, broker_base_url=None))
+
+
+def _copy(name: str, directory: Path, provider: str | None = None) -> dict[str, Any]:
+    """Copy a fixture pact into `directory`, naming `provider` instead of its own if given."""
+    pact: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    if provider:
+        pact["provider"]["name"] = provider
+    (directory / Path(name).name).write_text(json.dumps(pact), encoding="utf-8")
+    return pact
 
 
 @pytest.mark.parametrize(
     "pact_file",
     [
-        pytest.param("js-consumer-v2.json", id="pact-js consumer, V2 spec, charset and Authorization"),
-        pytest.param("js-consumer-v3.json", id="pact-js consumer, V3 spec, state params"),
-        pytest.param("python-consumer-v4.json", id="pact-python consumer, V4 spec"),
+        pytest.param("good/js-consumer-v2.json", id="pact-js consumer, V2 spec, charset and Authorization"),
+        pytest.param("good/js-consumer-v3.json", id="pact-js consumer, V3 spec, state params"),
+        pytest.param("good/python-consumer-v4.json", id="pact-python consumer, V4 spec"),
     ],
 )
 def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, tmp_path: Path) -> None:
-    (tmp_path / pact_file).write_bytes((FIXTURES / "good" / pact_file).read_bytes())
+    pact = _copy(pact_file, tmp_path)
     outcome = run_verification(_directory_plan(tmp_path), provider_url)
     assert outcome.passed, outcome.output
+    assert len(outcome.results["interactionResults"]) == len(pact["interactions"])  # type: ignore[arg-type]
+
+
+def test_pacts_naming_this_provider_and_its_alias_are_all_verified(provider_url: str, tmp_path: Path) -> None:
+    """The pact-js consumers call this API `pactflow-example-provider`: a directory holding their
+    pacts and the python consumer's must verify every interaction of both, not just one name's."""
+    pacts = [_copy(name, tmp_path) for name in ("good/js-consumer-v2.json", "good/python-consumer-v4.json")]
+    plan = _directory_plan(tmp_path)
+    assert plan.provider_names == ("pactflow-example-provider-python", "pactflow-example-provider")
+    outcome = run_verification(plan, provider_url)
+    assert outcome.passed, outcome.output
+    verified = {(r["consumer"], r["description"]) for r in outcome.results["interactionResults"]}  # type: ignore[attr-defined]
+    expected = {(p["consumer"]["name"], i["description"]) for p in pacts for i in p["interactions"]}
+    assert verified == expected
 
 
 @pytest.mark.parametrize(
@@ -63,11 +90,15 @@ def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, tmp_path:
         pytest.param("unknown-state.json", "a product with ID 99 is on sale", id="state the provider lacks"),
     ],
 )
+@pytest.mark.parametrize(
+    "provider", [pytest.param(None, id="this provider"), pytest.param("pactflow-example-provider", id="alias")]
+)
 def test_broken_pact_fails_verification(
-    provider_url: str, pact_file: str, expected_mismatch: str, tmp_path: Path
+    provider_url: str, pact_file: str, expected_mismatch: str, provider: str | None, tmp_path: Path
 ) -> None:
-    """Negative controls: the gate must be able to fail, and say why."""
-    (tmp_path / pact_file).write_bytes((FIXTURES / "broken" / pact_file).read_bytes())
+    """Negative controls: the gate must be able to fail, and say why, whichever name the pact uses."""
+    _copy(f"broken/{pact_file}", tmp_path, provider)
+    _copy("good/python-consumer-v4.json", tmp_path)  # a good pact beside it must not hide the failure
     outcome = run_verification(_directory_plan(tmp_path), provider_url)
     assert not outcome.passed, "a broken pact passed verification"
     assert expected_mismatch in outcome.output, outcome.output

@@ -6,7 +6,7 @@ gives (see tests/broker_double for where its rules come from).
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import pytest
@@ -26,10 +26,13 @@ BROKEN_CONSUMER = "broken-consumer"
 
 
 def _pact_dir(tmp_path: Path, *files: Path) -> Path:
+    """Fixture pacts as a consumer publishes them to this provider's broker: naming `PROVIDER`."""
     directory = tmp_path / "consumer-pacts"
     directory.mkdir(exist_ok=True)
     for file in files:
-        shutil.copy(file, directory / file.name)
+        pact = json.loads(file.read_text(encoding="utf-8"))
+        pact["provider"]["name"] = PROVIDER
+        (directory / file.name).write_text(json.dumps(pact), encoding="utf-8")
     return directory
 
 
