@@ -22,11 +22,12 @@ from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 ROOT = Path(__file__).resolve().parents[1]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 PROVIDER = "pactflow-example-provider-python"
+JS_PROVIDER = "pactflow-example-provider"
 GOOD = ROOT / "tests" / "contract" / "pacts" / "good"
 BROKEN = ROOT / "tests" / "contract" / "pacts" / "broken"
 
 
-def pact_verifier(base_url: str, *sources: str) -> subprocess.CompletedProcess[str]:
+def pact_verifier(base_url: str, *sources: str, provider: str = PROVIDER) -> subprocess.CompletedProcess[str]:
     port = base_url.rsplit(":", 1)[1]
     return subprocess.run(
         [
@@ -37,7 +38,7 @@ def pact_verifier(base_url: str, *sources: str) -> subprocess.CompletedProcess[s
             "--port",
             port,
             "--provider-name",
-            PROVIDER,
+            provider,
             "--state-change-url",
             base_url + PROVIDER_STATES_PATH,
             "--state-change-teardown",
@@ -75,11 +76,17 @@ def post_state(base_url: str, state: str) -> int:
 )
 def test_pact_verifier_cli_passes_against_the_console_script(command: tuple[str, ...]) -> None:
     with run_provider("--provider-states", command=command) as provider:
-        result = pact_verifier(provider.base_url, "--dir", str(ROOT / "pacts"), "--dir", str(GOOD))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "There were" not in result.stdout  # the verifier's failure summary
-    for consumer in ("pactflow-example-consumer-python", "pactflow-example-consumer", "pactflow-example-consumer-v3"):
-        assert f"Verifying a pact between {consumer} and {PROVIDER}" in result.stdout
+        ours = pact_verifier(provider.base_url, "--dir", str(ROOT / "pacts"), "--dir", str(GOOD))
+        # The pact-js consumers' pacts call this API by the JS provider's name.
+        theirs = pact_verifier(provider.base_url, "--dir", str(GOOD), provider=JS_PROVIDER)
+    for result, provider_name, consumers in (
+        (ours, PROVIDER, ["pactflow-example-consumer-python"]),
+        (theirs, JS_PROVIDER, ["pactflow-example-consumer", "pactflow-example-consumer-v3"]),
+    ):
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "There were" not in result.stdout  # the verifier's failure summary
+        for consumer in consumers:
+            assert f"Verifying a pact between {consumer} and {provider_name}" in result.stdout
     assert "provider-state endpoint ENABLED" in provider.output
 
 
