@@ -437,10 +437,10 @@ class BrokerDouble:
         provider = request.path_params["provider"]
         b = self._base(request)
         href = f"{b}/pacts/provider/{_q(provider)}/for-verification"
+        if provider not in self.pacticipants:  # pact_broker: the resource exists only if the provider does
+            return _not_found(f"provider {provider}")
         if request.method == "GET":
             return _hal({"_links": {"self": {"href": href, "title": "Pacts to be verified"}}})
-        if provider not in self.pacticipants:
-            return _not_found(f"provider {provider}")
         body = await request.json()
         embedded = [
             {
@@ -582,8 +582,8 @@ class BrokerDouble:
         return found
 
     def _pending(self, pub: _Publication, provider: str, provider_branch: str) -> bool:
-        """The broker's rule: pending unless verified successfully by this branch, or by another
-        branch before this branch existed."""
+        """The broker's rule: pending unless verified successfully by this branch, or by a version on
+        another branch before this branch existed (a version on no branch never counts)."""
         branch_created = self.branch_created.get((provider, provider_branch))
         for verification in self.verifications:
             if verification.sha != pub.sha or verification.provider != provider or not verification.success:
@@ -591,7 +591,7 @@ class BrokerDouble:
             version = self.versions[(provider, verification.provider_version)]
             if provider_branch in version.branches:
                 return False
-            if branch_created is None or version.order < branch_created:
+            if version.branches and (branch_created is None or version.order < branch_created):
                 return False
         return True
 
@@ -705,9 +705,9 @@ class BrokerDouble:
         provider, number = selectors[0]["pacticipant"], selectors[0]["version"]
         b = self._base(request)
         if env is None:
-            return _hal(
-                {"errors": {"environment": [f"Environment with name '{environment_name}' does not exist"]}}, 400
-            )
+            return _hal({"errors": [f"Environment with name '{environment_name}' does not exist"]}, 400)
+        if provider not in self.pacticipants:  # pact_broker's matrix service validates the selectors first
+            return _hal({"errors": [f"Pacticipant {provider} not found"]}, 400)
         if (provider, number) not in self.versions:
             return self._matrix_body(
                 [],
