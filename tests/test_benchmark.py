@@ -13,6 +13,7 @@ from benchmarks.bench import (
     format_serving,
     format_verification,
     generate_pact,
+    main,
     parse_wrk,
     time_verification,
 )
@@ -59,9 +60,25 @@ def test_serving_report_shows_both_servers_and_the_verdict() -> None:
 
 
 def test_verification_report_shows_the_cost_of_states() -> None:
-    report = format_verification(VerificationCost(200, with_states_s=1.2, without_states_s=1.0))
-    assert "| 200 | 1.20 s | 6.00 ms |" in report
+    report = format_verification(VerificationCost(200, with_states_s=(1.2, 1.3, 1.0), without_states_s=(1.0, 1.0, 1.0)))
+    assert "| 200 | 1.20 s | 6.00 ms | 5.00-6.50 ms |" in report
     assert "**+20.0 %** (target <= 20 %: met)" in report
+
+
+def test_states_cost_is_the_median_of_paired_rounds_not_of_each_side() -> None:
+    """A round disturbed on one side only moves the result by one rank, not by its size."""
+    cost = VerificationCost(100, with_states_s=(1.1, 3.0, 1.1), without_states_s=(1.0, 1.0, 2.0))
+    assert round(cost.added, 3) == 0.1
+    assert cost.met
+    assert not VerificationCost(100, with_states_s=(1.3, 1.3, 1.3), without_states_s=(1.0, 1.0, 1.0)).met
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten"])
+def test_bad_options_are_refused_with_a_message(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main([f"--verify-rounds={value}"])
+    assert raised.value.code == 2
+    assert "must be a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_generated_pact_passes_with_states_against_ours_and_without_against_the_baseline() -> None:
