@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ import uvicorn
 
 from example_provider import __version__
 from example_provider.app import PROVIDER_STATES_PATH, create_app
-from example_provider.settings import LOOPBACK_HOSTS, Settings, SettingsError, load_settings
+from example_provider.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,17 +46,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or an address in 127.0.0.0/8 or ::1 (brackets allowed)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
+
+
 def check_exposure(settings: Settings) -> None:
     """Refuse to expose the state-change endpoint beyond this machine unless asked to."""
     if (
         settings.provider_states_enabled
-        and settings.host not in LOOPBACK_HOSTS
+        and not is_loopback(settings.host)
         and not settings.provider_states_allow_non_loopback
     ):
         msg = (
-            f"refusing to serve the provider-state endpoint on non-loopback address {settings.host!r} "
-            "(HOST / --host): anyone who can reach it can rewrite the data. Bind 127.0.0.1, or set "
-            "PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) if you mean it"
+            "refusing to serve the provider-state endpoint (PROVIDER_STATES_ENABLED / --provider-states) "
+            f"on non-loopback address {settings.host!r} (HOST / --host): anyone who can reach it can rewrite "
+            "the data. Bind 127.0.0.1, or set PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) "
+            "if you mean it"
         )
         raise SettingsError(msg)
 

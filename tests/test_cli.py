@@ -48,7 +48,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         pytest.param(
             ("--host", "0.0.0.0", "--provider-states"),  # noqa: S104 - refused before binding
             {},
-            ["HOST", "PROVIDER_STATES_ALLOW_NON_LOOPBACK"],
+            ["HOST", "PROVIDER_STATES_ENABLED", "PROVIDER_STATES_ALLOW_NON_LOOPBACK"],
             id="state endpoint on a non-loopback address",
         ),
         pytest.param(
@@ -79,9 +79,15 @@ def test_help_lists_every_flag() -> None:
         assert flag in result.stdout
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
 def test_state_endpoint_is_allowed_on_loopback(host: str) -> None:
     check_exposure(load_settings(host=host, provider_states_enabled=True))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.internal", "localhost.example"])  # noqa: S104
+def test_state_endpoint_is_refused_elsewhere(host: str) -> None:
+    with pytest.raises(SettingsError, match="PROVIDER_STATES_ALLOW_NON_LOOPBACK"):
+        check_exposure(load_settings(host=host, provider_states_enabled=True))
 
 
 def test_non_loopback_is_allowed_without_the_state_endpoint_or_when_allowed() -> None:
