@@ -174,6 +174,12 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             if not Path(location).is_file():
                 msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
                 raise SettingsError(msg)
+            if publish:
+                msg = (
+                    f"PACT_URL: {location!r} is a local file, so there is no broker to publish results to; "
+                    "give the pact's URL in the broker, or set PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=false"
+                )
+                raise SettingsError(msg)
             common["local_names"] = _sort_local_pacts(settings, [Path(location)], "PACT_URL", location).names
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common

@@ -172,3 +172,10 @@ def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None
 def test_a_pact_url_file_naming_an_alias_is_verified_as_that_name(tmp_path: Path) -> None:
     path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
     assert plan_verification(load_settings(pact_url=str(path))).provider_names == ("pactflow-example-provider",)
+
+
+def test_a_local_pact_url_cannot_publish(pact_dir: Path) -> None:
+    """Results need the broker links a local file lacks: say so before verifying, not after."""
+    settings = load_settings(pact_url=str(pact_dir / "a.json"), publish_verification_results=True, git_commit="abc")
+    with pytest.raises(SettingsError, match=r"PACT_URL: .* is a local file.*PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"):
+        plan_verification(settings)
