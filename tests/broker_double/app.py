@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -204,6 +204,18 @@ class BrokerDouble:
             ),
             Route("/pacts/provider/{provider}/for-verification", self.for_verification, methods=["GET", "POST"]),
             Route("/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}", self.pact, methods=["GET"]),
+            # What webhooks send as ${pactbroker.pactUrl}: the same pact, with the event's metadata.
+            Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/metadata/{metadata}",
+                self.pact,
+                methods=["GET"],
+            ),
+            # What `pact broker publish` answers in pb:contracts: the pact of one consumer version.
+            Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/version/{version}",
+                self.pact_of_consumer_version,
+                methods=["GET"],
+            ),
             Route(
                 "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results",
                 self.publish_verification,
@@ -399,7 +411,7 @@ class BrokerDouble:
                 {
                     "name": f"Pact between {consumer} ({number}) and {provider}",
                     "title": "Pact",
-                    "href": self._pact_href(b, provider, consumer, sha),
+                    "href": f"{b}/pacts/provider/{_q(provider)}/consumer/{_q(consumer)}/version/{_q(number)}",
                 }
             )
         version_href = f"{b}/pacticipants/{_q(consumer)}/versions/{_q(number)}"
@@ -610,9 +622,22 @@ class BrokerDouble:
             [p for p in self.publications if p.provider == provider and p.consumer == consumer and p.sha == sha]
         )
 
+    async def pact_of_consumer_version(self, request: Request) -> Response:
+        p = request.path_params
+        pub = self._latest(
+            [
+                pub
+                for pub in self.publications
+                if (pub.provider, pub.consumer, pub.consumer_version) == (p["provider"], p["consumer"], p["version"])
+            ]
+        )
+        return self._pact_document(request, pub)
+
     async def pact(self, request: Request) -> Response:
         p = request.path_params
-        pub = self._publication(p["provider"], p["consumer"], p["sha"])
+        return self._pact_document(request, self._publication(p["provider"], p["consumer"], p["sha"]))
+
+    def _pact_document(self, request: Request, pub: _Publication | None) -> Response:
         if pub is None:
             return _not_found("pact")
         b = self._base(request)
@@ -888,7 +913,9 @@ class BrokerDouble:
         values = {f"user.{s['name']}": "********" for s in self.secrets.values()}
         if pub:
             values |= {
-                "pactbroker.pactUrl": self._pact_href(base, pub.provider, pub.consumer, pub.sha),
+                "pactbroker.pactUrl": self._pact_href(base, pub.provider, pub.consumer, pub.sha)
+                + "/metadata/"
+                + _metadata(consumer_version_number=pub.consumer_version),
                 "pactbroker.consumerName": pub.consumer,
                 "pactbroker.providerName": pub.provider,
                 "pactbroker.consumerVersionNumber": pub.consumer_version,
@@ -932,6 +959,11 @@ class BrokerDouble:
         return _hal(
             {"uuid": uid, "name": self.secrets[uid]["name"], "_links": {"self": {"href": f"{b}/secrets/{uid}"}}}
         )
+
+
+def _metadata(**values: str) -> str:
+    """The broker's webhook metadata path segment: url-safe base64 of a query string."""
+    return base64.urlsafe_b64encode(urlencode(values).encode()).decode().rstrip("=")
 
 
 def _render(template: str, values: dict[str, str]) -> str:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from example_provider.pipeline import CHANGED_PACT_EVENT
-from tests.pipeline.conftest import BUNDLED_PACTS, PROVIDER, Pipeline
+from tests.pipeline.conftest import BUNDLED_PACTS, PROVIDER, PYTHON_CONSUMER, Pipeline
 
 pytestmark = pytest.mark.broker
 GITHUB_TOKEN = "ghp_never-print-this-one"  # noqa: S105 - a test credential, checked never to leak
@@ -56,3 +56,26 @@ def test_webhook_needs_to_know_the_repository(pipeline: Pipeline) -> None:
     assert run.returncode != 0
     assert run.output.strip().splitlines()[-1].startswith("error: GITHUB_REPOSITORY:")
     assert pipeline.double.webhooks == {}
+
+
+def test_the_pact_url_a_webhook_dispatches_is_what_the_webhook_build_verifies(pipeline: Pipeline) -> None:
+    """The whole loop: a consumer publishes, the broker's webhook names the pact (with its event
+    metadata in the URL, as the real broker renders ${pactbroker.pactUrl}), GitHub would start
+    verify_changed_pact.yml with it, and `fake-ci-webhook` verifies exactly that pact."""
+    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
+    assert pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
+    [sent] = pipeline.double.webhook_executions
+    pact_url = sent["body"]["client_payload"]["pact_url"]
+    assert "/metadata/" in pact_url
+
+    run = pipeline.task("fake-ci-webhook", PACT_URL=pact_url, GIT_COMMIT="beef5678", GIT_BRANCH="main")
+
+    assert run.returncode == 0, run.output
+    [verification] = pipeline.double.verification_results(PROVIDER)
+    assert (verification.consumer, verification.provider_version, verification.success) == (
+        PYTHON_CONSUMER,
+        "beef5678",
+        True,
+    )
+    assert pipeline.double.version_branches(PROVIDER, "beef5678") == ["main"]
