@@ -1,12 +1,14 @@
 """Property-based tests generated from the OpenAPI document (schemathesis).
 
-Every documented operation gets generated requests, valid and invalid; each response must
-not be a server error and must match the document: status code, content type, headers and
-body schema. Bounded in examples per operation and in time, so it runs with the suite.
+Every documented operation gets generated requests, valid and invalid, sent over HTTP to the
+app served by a real uvicorn server on a loopback port; each response must not be a server
+error and must match the document: status code, content type, headers and body schema.
+Bounded in examples per operation and in time, so it runs with the suite.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,12 +16,20 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from example_provider.app import create_app
+from tests.servers import serve_in_thread
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+#: The document the app serves at /openapi.json (tests/test_app.py checks they are the same).
+schema = schemathesis.openapi.from_dict(create_app().openapi())
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    with serve_in_thread(create_app()) as url:
+        yield url
 
 
 @pytest.mark.timeout(120)
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_as_documented(case: schemathesis.Case[Any]) -> None:
-    case.call_and_validate()
+def test_every_operation_answers_as_documented(case: schemathesis.Case[Any], base_url: str) -> None:
+    case.call_and_validate(base_url=base_url, timeout=10)
