@@ -17,7 +17,7 @@ from example_provider.settings import environment_variables
 from tests.servers import wait_until_answering
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
-_LISTENING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
+_LISTENING = re.compile(r"Uvicorn running on (http://\S+:\d+)")
 
 
 @dataclass

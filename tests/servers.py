@@ -55,3 +55,11 @@ def serve_in_thread(app: Any, ready_path: str = "/health") -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextlib.contextmanager
+def refusing_url() -> Iterator[str]:
+    """An http URL on 127.0.0.1 that refuses connections: its port is bound, but nothing listens."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"

@@ -116,15 +116,17 @@ def test_state_endpoint_when_enabled(repository: ProductRepository, caplog: pyte
         pytest.param(
             {"state": "a product with ID 10 exists", "params": {"id": [1]}}, 400, "failed", id="handler error"
         ),
-        pytest.param({"state": "products exist", "action": "reset"}, 422, "", id="bad action"),
-        pytest.param({"params": {}}, 422, "", id="no state"),
+        pytest.param({"state": "products exist", "action": "reset"}, 422, "'action'", id="bad action"),
+        pytest.param({"params": {}}, 422, "'state'", id="no state"),
     ],
 )
 def test_state_endpoint_rejects_bad_changes(
     repository: ProductRepository, body: dict[str, object], status: int, detail: str
 ) -> None:
+    repository.replace_all([])  # not the seed: a rejected change must leave the data as it was
     with TestClient(create_app(repository, provider_states=True)) as client:
         response = client.post(PROVIDER_STATES_PATH, json=body)
     assert response.status_code == status
     assert response.headers["content-type"] == JSON_UTF8
     assert detail in str(response.json()["detail"])
+    assert repository.all() == ()

@@ -50,3 +50,7 @@ def test_ids_no_path_can_carry_are_left_to_the_routes() -> None:
     rendered = CatalogResponses(repository).current()
     assert "a/b" in rendered.by_id
     assert set(rendered.by_path) == {"/products"}
+    with TestClient(create_app(repository)) as client:
+        for path in ("/product/a/b", "/product/a%2Fb", "/products/a%2Fb"):
+            response = client.get(path)
+            assert (response.status_code, response.headers["content-type"]) == (404, JSON_UTF8), path

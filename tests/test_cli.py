@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from example_provider.cli import check_exposure
+from example_provider.cli import _parser, check_exposure
 from example_provider.settings import SettingsError, load_settings
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
@@ -24,8 +24,13 @@ def test_serves_the_api() -> None:
 
 
 def test_flags_override_settings() -> None:
-    with run_provider("--host", "127.0.0.1", env={"HOST": "localhost", "LOG_LEVEL": "debug"}) as provider:
-        assert provider.base_url.startswith("http://127.0.0.1:")
+    with run_provider(env={"HOST": "localhost"}) as provider:
+        assert provider.base_url.startswith("http://localhost:"), "the setting alone applies"
+    with run_provider("--host", "127.0.0.1", env={"HOST": "localhost", "LOG_LEVEL": "trace"}) as provider:
+        assert provider.base_url.startswith("http://127.0.0.1:"), "the flag wins over the setting"
+        assert "TRACE:" in provider.output, "a setting without a flag still applies"
+    with run_provider("--log-level", "info", env={"LOG_LEVEL": "trace"}) as provider:
+        assert "TRACE:" not in provider.output
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -73,10 +78,12 @@ def test_bad_settings_give_one_clear_line(args: tuple[str, ...], env: dict[str, 
 
 
 def test_help_lists_every_flag() -> None:
+    flags = {option for action in _parser()._actions for option in action.option_strings}
+    assert {"--host", "--port", "--provider-states", "--allow-non-loopback", "--log-level", "--access-log"} <= flags
     result = run_cli("--help")
     assert result.returncode == 0
-    for flag in ("--host", "--port", "--provider-states", "--allow-non-loopback", "--log-level"):
-        assert flag in result.stdout
+    for flag in flags:
+        assert flag in result.stdout, flag
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])

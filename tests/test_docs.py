@@ -30,3 +30,11 @@ def test_every_task_and_option_has_help_text() -> None:
         assert (task.__doc__ or "").strip(), f"invoke task {name!r} has no docstring"
         for option in task.get_arguments():
             assert option.help, f"option --{option.name} of invoke task {name!r} has no help text"
+
+
+def test_readme_names_every_task() -> None:
+    import tasks  # noqa: PLC0415
+
+    for name in Collection.from_module(tasks).tasks:
+        dashed = name.replace("_", "-")
+        assert f"`{dashed}`" in README or f"invoke {dashed}" in README, f"README does not mention task {dashed!r}"

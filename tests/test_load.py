@@ -5,6 +5,11 @@ States change two ways at once, as they do in practice: through the state-change
 in-process verifier's handlers do). Every response must be a whole, valid product or list,
 equal to one the states can produce, or a JSON 404: never an error, never a mix of two
 catalogues.
+
+A state change made of two swaps shows up here only when a reader lands between them, which
+a few seconds of load may or may not hit (it did in CI once). That each change is a single
+swap is proven deterministically by tests/test_provider_states.py; this test proves the
+whole server under concurrency.
 """
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ def test_concurrent_writers_lose_no_update() -> None:
     assert len(repository.all()) == 4 * per_thread
 
 
-def test_with_and_without_product_leave_their_input_alone() -> None:
+def test_with_and_without_product_add_replace_and_remove_by_id() -> None:
     renamed = SEED_PRODUCTS[1].model_copy(update={"name": "Renamed"})
     assert with_product(SEED_PRODUCTS, PIZZA) == (*SEED_PRODUCTS, PIZZA)
     assert with_product(SEED_PRODUCTS, renamed) == (SEED_PRODUCTS[0], renamed, SEED_PRODUCTS[2])
