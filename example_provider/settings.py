@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
@@ -113,17 +113,6 @@ class Settings(BaseSettings):
             description="This provider's name in the pacts and the broker.",
         ),
     ] = "pactflow-example-provider-python"
-    provider_aliases: Annotated[
-        tuple[str, ...],
-        NoDecode,
-        Field(
-            validation_alias=_env("PACT_PROVIDER_ALIASES"),
-            description=(
-                "Other provider names consumers give this API in local pact files (comma-separated); "
-                "PACT_DIR / PACT_URL files naming one are verified too. Empty: only PACTICIPANT."
-            ),
-        ),
-    ] = ("pactflow-example-provider",)
     git_commit: Annotated[
         str | None,
         Field(validation_alias=_env("GIT_COMMIT"), description="Provider version; defaults to `git rev-parse HEAD`."),
@@ -262,14 +251,6 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_log_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
-
-    @field_validator("provider_aliases", mode="before")
-    @classmethod
-    def _split_names(cls, value: object) -> object:
-        """A comma-separated list in the environment; blanks (and an empty value) mean none."""
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
 
     @field_validator(
         "broker_base_url",
@@ -433,8 +414,6 @@ def _default_text(value: object) -> str:
         return str(value).lower()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, tuple):
-        return ",".join(str(item) for item in value)
     return str(value)
 
 

@@ -72,9 +72,9 @@ class VerificationPlan:
     provider_branch: str | None = None
     publish: PublishOptions | None = None
     fail_if_no_pacts: bool = True
-    notes: tuple[str, ...] = ()
-    #: The names local pact files give this API: `provider` and/or aliases (PACT_PROVIDER_ALIASES).
-    #: The verifier replays only the pacts naming the provider it is given, so it runs once per name.
+    #: The provider names local pact files give this API (consumers of the same API name it after
+    #: the provider they were written for). The verifier replays only the pacts naming the provider
+    #: it is given, so it runs once per name.
     local_names: tuple[str, ...] = ()
 
     @property
@@ -96,9 +96,9 @@ class VerificationPlan:
             what = f"the pact at {self.location} ({self.credentials.describe()})"
         else:
             what = f"the pact files in {self.location}"
-        aliases = [name for name in self.provider_names if name != self.provider]
-        if aliases:
-            what += f" (including pacts that call this provider {', '.join(repr(a) for a in aliases)})"
+        others = [name for name in self.provider_names if name != self.provider]
+        if others:
+            what += f" (including pacts that call this provider {', '.join(repr(a) for a in others)})"
         publish = (
             f"publishing results as version {self.publish.version} on branch {self.publish.branch or '(none)'}"
             if self.publish
@@ -121,35 +121,16 @@ def _pact_provider(path: Path, variable: str) -> str:
     return provider
 
 
-@dataclass(frozen=True)
-class _LocalPacts:
-    names: tuple[str, ...]
-    skipped: tuple[tuple[Path, str], ...]
+def _local_provider_names(settings: Settings, files: list[Path], variable: str) -> tuple[str, ...]:
+    """Every provider name the local pact files give, this provider's first.
 
-
-def _sort_local_pacts(
-    settings: Settings, files: list[Path], variable: str, location: str, *, required: bool = True
-) -> _LocalPacts:
-    """Which local pact files name this provider (or an alias), and which name another.
-
-    The verifier silently skips a pact for another provider and then reports success, so a
-    directory of pacts for an unknown name would "pass" without verifying anything.
+    Each pact is verified under the name it gives: the verifier silently skips a pact naming
+    another provider and reports success, and consumers of this API name it after the provider
+    they were written for (`pactflow-example-provider` for the pact-js consumers, for example).
+    Pointing PACT_DIR at a pact means verifying it.
     """
-    provider, aliases = settings.pacticipant, settings.provider_aliases
-    named = [(path, _pact_provider(path, variable)) for path in files]
-    present = {name for _, name in named}
-    used = tuple(name for name in dict.fromkeys((provider, *aliases)) if name in present)
-    skipped = tuple((path, name) for path, name in named if name not in used)
-    if required and files and len(skipped) == len(files):
-        names = ", ".join(sorted({repr(name) for _, name in skipped}))
-        accepted = repr(provider) + (f" or its aliases {', '.join(repr(a) for a in aliases)}" if aliases else "")
-        msg = (
-            f"{variable}: no pact in {location!r} is for provider {accepted} (they name {names}), so "
-            "nothing would be verified; add the name the consumers use to PACT_PROVIDER_ALIASES (or set "
-            "PACTICIPANT to it), or point to pacts for this provider"
-        )
-        raise SettingsError(msg)
-    return _LocalPacts(used, skipped)
+    names = {_pact_provider(path, variable) for path in files}
+    return tuple(sorted(names, key=lambda name: (name != settings.pacticipant, name)))
 
 
 def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
@@ -180,7 +161,7 @@ def plan_verification(settings: Settings) -> VerificationPlan:
                     "give the pact's URL in the broker, or set PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=false"
                 )
                 raise SettingsError(msg)
-            common["local_names"] = _sort_local_pacts(settings, [Path(location)], "PACT_URL", location).names
+            common["local_names"] = _local_provider_names(settings, [Path(location)], "PACT_URL")
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )
@@ -215,11 +196,5 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             "PACT_FAIL_IF_NO_PACTS_FOUND=false"
         )
         raise SettingsError(msg)
-    local = _sort_local_pacts(settings, files, "PACT_DIR", str(directory), required=settings.fail_if_no_pacts_found)
-    common["local_names"] = local.names
-    common["notes"] = tuple(
-        f"not verifying {path.name}: it is a pact with {provider!r}, not with {settings.pacticipant!r}"
-        + (" or an alias in PACT_PROVIDER_ALIASES" if settings.provider_aliases else "")
-        for path, provider in local.skipped
-    )
+    common["local_names"] = _local_provider_names(settings, files, "PACT_DIR")
     return VerificationPlan(source="directory", location=str(directory), **common)

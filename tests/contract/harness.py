@@ -154,15 +154,13 @@ def _pending_failures(results: dict[str, object]) -> list[str]:
 
 def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
     logger.info(plan.describe())
-    for note in plan.notes:
-        logger.warning(note)
     try:
         check_pact_source(plan)
     except BrokerUnavailableError as error:
         return VerificationOutcome(passed=False, output=str(error), results={}, problems=[str(error)])
     passed, outputs, interactions = True, list[str](), list[object]()
     with _verifier_log() as log:
-        for provider in plan.provider_names:  # one name unless local pacts use aliases
+        for provider in plan.provider_names:  # one name, unless local pacts name this API differently
             verifier = build_verifier(plan, base_url, provider)
             try:
                 verifier.verify()
