@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from example_provider.settings import Settings, SettingsError, git
-from example_provider.verification import VerificationPlan
+from example_provider.verification import VerificationPlan, origin
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
 #: not verified yet; the webhook turns it into a GitHub `repository_dispatch` of the same name.
@@ -307,13 +307,6 @@ def _http_problem(broker: str, status: int) -> str:
     if status >= 500:  # noqa: PLR2004 - HTTP server errors
         return f"{where} failed with HTTP {status}; it may be down: try again later"
     return f"{where} answered HTTP {status}; check PACT_BROKER_BASE_URL / PACT_URL"
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of a URL: how messages name the broker behind a pact URL."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]  # never a user or password
-    return f"{parts.scheme}://{host}"
 
 
 def check_pact_source(plan: VerificationPlan) -> None:

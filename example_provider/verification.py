@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -133,6 +134,40 @@ def _local_provider_names(settings: Settings, files: list[Path], variable: str) 
     return tuple(sorted(names, key=lambda name: (name != settings.pacticipant, name)))
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, the default port left out: how messages name a broker."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        number = parts.port
+    except ValueError:  # not a number: keep it as written, it cannot match a valid URL's port anyway
+        number = None
+        host += ":" + parts.netloc.rpartition(":")[2]
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    port = f":{number}" if number is not None and number != default else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def _check_credentials_stay_with_the_broker(settings: Settings, pact_url: str) -> None:
+    """Broker credentials go to the broker in PACT_BROKER_BASE_URL and nowhere else.
+
+    A pact URL comes from a webhook payload or a manual workflow input; sending the token to
+    whatever host it names would hand the token to that host.
+    """
+    if not (settings.broker_token or settings.broker_username):
+        return
+    broker = settings.broker_url
+    if broker is None or origin(pact_url) != origin(broker):
+        msg = (
+            f"PACT_URL: {origin(pact_url)} is not the Pact Broker in PACT_BROKER_BASE_URL ({broker or 'unset'}), "
+            "and the broker credentials are only sent to that broker; set PACT_BROKER_BASE_URL to the broker "
+            "that serves this pact"
+        )
+        raise SettingsError(msg)
+
+
 def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
     return ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in s.items()) + "}" for s in selectors) or "none"
 
@@ -162,6 +197,8 @@ def plan_verification(settings: Settings) -> VerificationPlan:
                 )
                 raise SettingsError(msg)
             common["local_names"] = _local_provider_names(settings, [Path(location)], "PACT_URL")
+        else:
+            _check_credentials_stay_with_the_broker(settings, location)
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )

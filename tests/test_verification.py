@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from example_provider.settings import SettingsError, load_settings
-from example_provider.verification import CONSUMER_VERSION_SELECTORS, plan_verification
+from example_provider.verification import CONSUMER_VERSION_SELECTORS, origin, plan_verification
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 BROKER = "http://127.0.0.1:9292"
@@ -145,3 +145,36 @@ def test_a_local_pact_url_cannot_publish(pact_dir: Path) -> None:
     settings = load_settings(pact_url=str(pact_dir / "a.json"), publish_verification_results=True, git_commit="abc")
     with pytest.raises(SettingsError, match=r"PACT_URL: .* is a local file.*PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"):
         plan_verification(settings)
+
+
+@pytest.mark.parametrize(
+    ("pact_url", "allowed"),
+    [
+        pytest.param(f"{BROKER}/pacts/provider/p/consumer/c/pact-version/1", True, id="the broker"),
+        pytest.param("http://127.0.0.1:9292/pacts/x/metadata/abc", True, id="the broker, metadata url"),
+        pytest.param("http://LOCALHOST:9292/pacts/x", False, id="another host name"),
+        pytest.param("http://127.0.0.1:9293/pacts/x", False, id="another port"),
+        pytest.param("https://127.0.0.1:9292/pacts/x", False, id="another scheme"),
+        pytest.param("https://evil.example/pacts/x", False, id="elsewhere"),
+    ],
+)
+def test_broker_credentials_only_go_to_the_broker(pact_url: str, *, allowed: bool) -> None:
+    settings = load_settings(pact_url=pact_url, broker_base_url=BROKER, broker_token=SECRET)
+    if allowed:
+        assert plan_verification(settings).credentials.token is not None
+        return
+    with pytest.raises(SettingsError, match=r"^PACT_URL: .* is not the Pact Broker in PACT_BROKER_BASE_URL") as raised:
+        plan_verification(settings)
+    assert SECRET not in str(raised.value)
+
+
+def test_a_pact_url_without_credentials_may_be_anywhere() -> None:
+    plan = plan_verification(load_settings(pact_url="https://pacts.example/p.json"))
+    assert (plan.source, plan.credentials.describe()) == ("url", "no authentication")
+    with pytest.raises(SettingsError, match=r"\(unset\)"):
+        plan_verification(load_settings(pact_url="https://pacts.example/p.json", broker_token=SECRET))
+
+
+def test_origin_leaves_out_default_ports_and_credentials() -> None:
+    assert origin("HTTPS://User:pw@Broker.Example:443/x") == "https://broker.example"
+    assert origin("http://broker.example:8080/x") == "http://broker.example:8080"

@@ -234,7 +234,7 @@ def test_an_unusable_broker_stops_the_build_with_one_clear_message(
         pipeline.env["PACT_BROKER_TOKEN"] = "not-" + TOKEN[4:]
     else:
         pipeline.double.fail_with_status = 500
-    source = {"PACT_URL": pact_url} if task == "fake-ci-webhook" else {"PACT_BROKER_BASE_URL": broker_url}
+    source = {"PACT_BROKER_BASE_URL": broker_url} | ({"PACT_URL": pact_url} if task == "fake-ci-webhook" else {})
     requests_before = len(pipeline.double.requests)
 
     with refusing:
