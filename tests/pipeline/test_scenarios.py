@@ -251,3 +251,34 @@ def test_an_unusable_broker_stops_the_build_with_one_clear_message(
     assert pipeline.double.verification_results() == []
     assert pipeline.double.deployments == []
     assert len(pipeline.double.requests) - requests_before <= 1, "one request, no retries, before giving up"
+
+
+def test_create_environment_twice_creates_it_once(pipeline: Pipeline) -> None:
+    first = pipeline.task("create-environment")
+    second = pipeline.task("create-environment")
+
+    assert (first.returncode, second.returncode) == (0, 0), first.output + second.output
+    assert "create-environment" in first.output
+    assert "environment production already exists: nothing to do" in second.output
+    assert [env.name for env in pipeline.double.environments.values()] == ["production"]
+
+
+def test_can_i_deploy_asks_again_while_the_answer_is_unknown(production: Pipeline, tmp_path: Path) -> None:
+    """The provider version exists but has not verified what production runs: the matrix says
+    `deployable: null`, and can-i-deploy asks again CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN times."""
+    _python_consumer_in_production(production)
+    other = production.publish_consumer_pact(
+        _pact_dir(tmp_path, FIXTURE_PACTS / "good" / "js-consumer-v2.json"), "js-1", "feat/x"
+    )
+    webhook = production.task("fake-ci-webhook", PACT_URL=other, GIT_COMMIT="feed0001", GIT_BRANCH="feat/y")
+    assert webhook.returncode == 0, webhook.output
+    asked_before = sum(r.path == "/matrix" for r in production.double.requests)
+
+    run = production.task(
+        "can-i-deploy", GIT_COMMIT="feed0001", CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN="2", CAN_I_DEPLOY_RETRY_INTERVAL="1"
+    )
+
+    assert run.returncode != 0, "unknown is not a yes"
+    assert "--retry-while-unknown 2 --retry-interval 1" in run.output
+    assert sum(r.path == "/matrix" for r in production.double.requests) - asked_before == 3, "one ask and two retries"
+    assert production.double.deployments_of(PROVIDER) == []
