@@ -260,7 +260,7 @@ def create_environment(c: Context, production: bool = True) -> None:  # noqa: FB
     listed = _run_broker(c, _or_fail(pipeline.list_environments, settings), hide=True)
     if not listed.ok:
         _fail(f"list-environments failed against the Pact Broker at {settings.broker_url}: {listed.stdout.strip()}")
-    if pipeline.environment_exists(listed.stdout, settings.deploy_environment):
+    if _or_fail(pipeline.environment_exists, listed.stdout, settings.deploy_environment):
         print(f"environment {settings.deploy_environment} already exists: nothing to do")
         return
     command = pipeline.create_environment(settings, production=production)

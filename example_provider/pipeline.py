@@ -153,9 +153,13 @@ def create_environment(settings: Settings, *, production: bool) -> BrokerCommand
 
 def environment_exists(list_environments_output: str, name: str) -> bool:
     """Whether `pact broker list-environments --output json` lists an environment called `name`."""
-    document = json.loads(list_environments_output.strip() or "{}")
-    environments = document.get("_embedded", {}).get("environments", [])
-    return any(environment.get("name") == name for environment in environments)
+    try:
+        document = json.loads(list_environments_output.strip() or "{}")
+        environments = document.get("_embedded", {}).get("environments", [])
+        return any(environment.get("name") == name for environment in environments)
+    except (ValueError, AttributeError, TypeError):
+        msg = "`pact broker list-environments` did not answer with a list of environments; run it by hand to see why"
+        raise BrokerUnavailableError(msg) from None
 
 
 def webhook_uuid(settings: Settings) -> str:
@@ -248,10 +252,14 @@ def github_token_secret_request(settings: Settings, existing_secrets: str) -> Se
             "value": settings.github_token.get_secret_value(),
         }
     ).encode()
-    listed = json.loads(existing_secrets or "{}").get("_embedded", {}).get("secrets", [])
-    for secret in listed:
-        if secret.get("name") == name:
-            return SecretRequest("PUT", secret["_links"]["self"]["href"], body)
+    try:
+        listed = json.loads(existing_secrets or "{}").get("_embedded", {}).get("secrets", [])
+        existing = next((secret["_links"]["self"]["href"] for secret in listed if secret.get("name") == name), None)
+    except (ValueError, AttributeError, TypeError, KeyError):
+        msg = f"the Pact Broker at {broker_url(settings)} did not answer GET /secrets with a list of secrets"
+        raise BrokerUnavailableError(msg) from None
+    if existing:
+        return SecretRequest("PUT", str(existing), body)
     return SecretRequest("POST", f"{broker_url(settings)}/secrets", body)
 
 

@@ -388,6 +388,11 @@ def load_settings(**overrides: Any) -> Settings:  # noqa: ANN401
     except ValidationError as error:
         msg = f"invalid settings: {_describe(error)}"
         raise SettingsError(msg) from None
+    except (UnicodeDecodeError, OSError) as error:
+        # Not quoted: a decoding error's message would show the undecodable bytes of the file.
+        reason = error.reason if isinstance(error, UnicodeDecodeError) else error.strerror or type(error).__name__
+        msg = f".env: the file in {Path.cwd()} cannot be read ({reason}); save it as UTF-8 text, or remove it"
+        raise SettingsError(msg) from None
 
 
 def env_name(field: str) -> str:

@@ -137,3 +137,12 @@ def test_invalid_settings_name_the_variables(
     for name in named:
         assert name in message
     assert SECRET not in message
+
+
+@pytest.mark.uses_environment
+def test_a_dotenv_that_is_not_utf8_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_bytes(b"PACT_BROKER_TOKEN=s3cr\xff\xfet\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match=r"^\.env: the file in .* cannot be read \(invalid start byte\)") as raised:
+        load_settings()
+    assert "s3cr" not in str(raised.value)

@@ -206,3 +206,18 @@ def test_an_unreachable_broker_is_one_clear_error() -> None:
         pipeline.check_broker(_settings(broker_base_url=url, broker_token=SECRET))
     assert str(raised.value).startswith(f"the Pact Broker at {url} cannot be reached")
     assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("output", ["not json", "[]", '{"_embedded": {"environments": "x"}}'])
+def test_an_unexpected_environment_listing_is_one_clear_error(output: str) -> None:
+    with pytest.raises(pipeline.BrokerUnavailableError, match="did not answer with a list of environments"):
+        pipeline.environment_exists(output, "production")
+
+
+@pytest.mark.parametrize("answer", ["<html>", '{"_embedded": {"secrets": [{"name": "githubToken"}]}}'])
+def test_an_unexpected_secrets_listing_is_one_clear_error(answer: str) -> None:
+    settings = _settings(broker_base_url="https://acme.pactflow.io", broker_token=SECRET, github_token=SECRET)
+    with pytest.raises(
+        pipeline.BrokerUnavailableError, match=r"^the Pact Broker at https://acme\.pactflow\.io did not"
+    ):
+        pipeline.github_token_secret_request(settings, answer)
