@@ -69,7 +69,7 @@ def _verify(c: Context, settings: Settings, failure: str) -> None:
 
 @task(help={"k": "only run tests whose names match this pytest -k expression"})
 def test(c: Context, k: str = "") -> None:
-    """Run every test: unit tests and contract verification."""
+    """Run every test: unit tests, contract verification and the pipeline scenarios."""
     _settings()
     selection = f" -k {shlex.quote(k)}" if k else ""
     c.run(f"{PYTHON} -m pytest {shlex.quote(str(ROOT / 'tests'))}{selection}", env=TOOL_ENV)
@@ -242,9 +242,10 @@ def can_i_deploy(c: Context) -> None:
 @task
 def deploy(c: Context) -> None:
     """Pretend to deploy GIT_COMMIT to DEPLOY_ENVIRONMENT, then record the deployment in the broker."""
-    settings = _settings()
+    settings = _reachable_broker(_settings())  # before deploying: a deployment must be recorded
+    command = _or_fail(pipeline.record_deployment, settings)
     print(f"deploying {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment} (pretend)")
-    record_deployment(c)
+    _broker_step(c, settings, command, "record-deployment")
 
 
 @task
