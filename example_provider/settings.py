@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AliasChoices,
     AnyHttpUrl,
     Field,
     SecretStr,
@@ -25,11 +24,6 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
-
-
-def _env(name: str, *more: str) -> Any:  # noqa: ANN401 - pydantic's alias type
-    """Validation alias for an environment variable (and older names it may go by)."""
-    return AliasChoices(name, *more) if more else name
 
 
 class SettingsError(ValueError):
@@ -51,28 +45,26 @@ class Settings(BaseSettings):
     broker_base_url: Annotated[
         AnyHttpUrl | None,
         Field(
-            validation_alias=_env("PACT_BROKER_BASE_URL"),
+            validation_alias="PACT_BROKER_BASE_URL",
             description="Pact Broker or PactFlow URL; enables broker mode.",
         ),
     ] = None
     broker_token: Annotated[
         SecretStr | None,
-        Field(validation_alias=_env("PACT_BROKER_TOKEN"), description="Bearer token for the broker (PactFlow)."),
+        Field(validation_alias="PACT_BROKER_TOKEN", description="Bearer token for the broker (PactFlow)."),
     ] = None
     broker_username: Annotated[
         str | None,
-        Field(validation_alias=_env("PACT_BROKER_USERNAME"), description="Basic-auth user for a self-hosted broker."),
+        Field(validation_alias="PACT_BROKER_USERNAME", description="Basic-auth user for a self-hosted broker."),
     ] = None
     broker_password: Annotated[
         SecretStr | None,
-        Field(
-            validation_alias=_env("PACT_BROKER_PASSWORD"), description="Basic-auth password for a self-hosted broker."
-        ),
+        Field(validation_alias="PACT_BROKER_PASSWORD", description="Basic-auth password for a self-hosted broker."),
     ] = None
     publish_verification_results: Annotated[
         bool,
         Field(
-            validation_alias=_env("PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"),
+            validation_alias="PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
             description="Publish verification results to the broker (CI only).",
         ),
     ] = False
@@ -80,26 +72,26 @@ class Settings(BaseSettings):
     # --- Where the pacts come from -------------------------------------------------------
     pact_url: Annotated[
         str | None,
-        Field(validation_alias=_env("PACT_URL"), description="Verify this one pact (URL or file); webhook builds."),
+        Field(validation_alias="PACT_URL", description="Verify this one pact (URL or file); webhook builds."),
     ] = None
     pact_dir: Annotated[
         Path | None,
         Field(
-            validation_alias=_env("PACT_DIR"),
+            validation_alias="PACT_DIR",
             description="Directory of local pact files (no broker); unset: the repository's `pacts/`.",
         ),
     ] = None
     fail_if_no_pacts_found: Annotated[
         bool,
         Field(
-            validation_alias=_env("PACT_FAIL_IF_NO_PACTS_FOUND"),
+            validation_alias="PACT_FAIL_IF_NO_PACTS_FOUND",
             description="Fail verification when the source holds no pact for this provider.",
         ),
     ] = True
     include_wip_pacts_since: Annotated[
         dt.date | None,
         Field(
-            validation_alias=_env("PACT_INCLUDE_WIP_PACTS_SINCE"),
+            validation_alias="PACT_INCLUDE_WIP_PACTS_SINCE",
             description="Verify work-in-progress pacts published since this date (YYYY-MM-DD); empty disables WIP.",
         ),
     ] = dt.date(2026, 1, 1)
@@ -108,25 +100,23 @@ class Settings(BaseSettings):
     pacticipant: Annotated[
         str,
         Field(
-            validation_alias=_env("PACTICIPANT"),
+            validation_alias="PACTICIPANT",
             min_length=1,
             description="This provider's name in the pacts and the broker.",
         ),
     ] = "pactflow-example-provider-python"
     git_commit: Annotated[
         str | None,
-        Field(validation_alias=_env("GIT_COMMIT"), description="Provider version; defaults to `git rev-parse HEAD`."),
+        Field(validation_alias="GIT_COMMIT", description="Provider version; defaults to `git rev-parse HEAD`."),
     ] = None
     git_branch: Annotated[
         str | None,
-        Field(
-            validation_alias=_env("GIT_BRANCH"), description="Provider branch; defaults to the checked-out git branch."
-        ),
+        Field(validation_alias="GIT_BRANCH", description="Provider branch; defaults to the checked-out git branch."),
     ] = None
     build_url: Annotated[
         str | None,
         Field(
-            validation_alias=_env("BUILD_URL"),
+            validation_alias="BUILD_URL",
             description="Link to the CI build, published with results; derived on GitHub Actions.",
         ),
     ] = None
@@ -134,12 +124,12 @@ class Settings(BaseSettings):
     # --- Pipeline --------------------------------------------------------------------------
     main_branch: Annotated[
         str,
-        Field(validation_alias=_env("MAIN_BRANCH"), min_length=1, description="Only builds of this branch deploy."),
+        Field(validation_alias="MAIN_BRANCH", min_length=1, description="Only builds of this branch deploy."),
     ] = "main"
     deploy_environment: Annotated[
         str,
         Field(
-            validation_alias=_env("DEPLOY_ENVIRONMENT"),
+            validation_alias="DEPLOY_ENVIRONMENT",
             min_length=1,
             description="Environment can-i-deploy asks about and deploys to.",
         ),
@@ -147,7 +137,7 @@ class Settings(BaseSettings):
     can_i_deploy_retry_while_unknown: Annotated[
         int,
         Field(
-            validation_alias=_env("CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN"),
+            validation_alias="CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN",
             ge=0,
             le=100,
             description="How often can-i-deploy asks again while results are unknown.",
@@ -156,7 +146,7 @@ class Settings(BaseSettings):
     can_i_deploy_retry_interval: Annotated[
         int,
         Field(
-            validation_alias=_env("CAN_I_DEPLOY_RETRY_INTERVAL"),
+            validation_alias="CAN_I_DEPLOY_RETRY_INTERVAL",
             ge=1,
             le=600,
             description="Seconds between can-i-deploy retries.",
@@ -164,12 +154,12 @@ class Settings(BaseSettings):
     ] = 10
     github_token: Annotated[
         SecretStr | None,
-        Field(validation_alias=_env("GITHUB_TOKEN"), description="Token the broker webhook uses to call GitHub."),
+        Field(validation_alias="GITHUB_TOKEN", description="Token the broker webhook uses to call GitHub."),
     ] = None
     github_repository: Annotated[
         str | None,
         Field(
-            validation_alias=_env("GITHUB_REPOSITORY"),
+            validation_alias="GITHUB_REPOSITORY",
             description="owner/name the webhook dispatches to; defaults to the `origin` remote.",
         ),
     ] = None
@@ -177,25 +167,25 @@ class Settings(BaseSettings):
     github_server_url: Annotated[
         str,
         Field(
-            validation_alias=_env("GITHUB_SERVER_URL"),
+            validation_alias="GITHUB_SERVER_URL",
             description="GitHub Actions sets it; with GITHUB_REPOSITORY and GITHUB_RUN_ID it gives the build URL.",
         ),
     ] = "https://github.com"
     github_run_id: Annotated[
         str | None,
-        Field(validation_alias=_env("GITHUB_RUN_ID"), description="GitHub Actions run id, for the build URL."),
+        Field(validation_alias="GITHUB_RUN_ID", description="GitHub Actions run id, for the build URL."),
     ] = None
     webhook_uuid: Annotated[
         str | None,
         Field(
-            validation_alias=_env("PACT_WEBHOOK_UUID"),
+            validation_alias="PACT_WEBHOOK_UUID",
             description="UUID of the broker webhook; defaults to one derived from GITHUB_REPOSITORY and PACTICIPANT.",
         ),
     ] = None
     github_token_secret_name: Annotated[
         str,
         Field(
-            validation_alias=_env("GITHUB_TOKEN_SECRET_NAME"),
+            validation_alias="GITHUB_TOKEN_SECRET_NAME",
             pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
             description="Name of the PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}.",
         ),
@@ -203,7 +193,7 @@ class Settings(BaseSettings):
     broker_http_retries: Annotated[
         int,
         Field(
-            validation_alias=_env("PACT_BROKER_HTTP_RETRIES"),
+            validation_alias="PACT_BROKER_HTTP_RETRIES",
             ge=0,
             le=8,
             description="Retries of `pact broker` commands on 5xx/429 (backoff 0.5 s, 1 s, 2 s, ...).",
@@ -212,37 +202,37 @@ class Settings(BaseSettings):
     pact_cli: Annotated[
         str | None,
         Field(
-            validation_alias=_env("PACT_CLI"),
+            validation_alias="PACT_CLI",
             description="The `pact` executable; defaults to the one installed next to this Python.",
         ),
     ] = None
 
     # --- Server ------------------------------------------------------------------------------
-    host: Annotated[
-        str, Field(validation_alias=_env("HOST"), min_length=1, description="Address the server binds.")
-    ] = "127.0.0.1"
-    port: Annotated[
-        int, Field(validation_alias=_env("PORT"), ge=0, le=65535, description="Port the server listens on.")
-    ] = 8000
-    log_level: Annotated[LogLevel, Field(validation_alias=_env("LOG_LEVEL"), description="Server log level.")] = "info"
+    host: Annotated[str, Field(validation_alias="HOST", min_length=1, description="Address the server binds.")] = (
+        "127.0.0.1"
+    )
+    port: Annotated[int, Field(validation_alias="PORT", ge=0, le=65535, description="Port the server listens on.")] = (
+        8000
+    )
+    log_level: Annotated[LogLevel, Field(validation_alias="LOG_LEVEL", description="Server log level.")] = "info"
     access_log: Annotated[
         bool,
         Field(
-            validation_alias=_env("ACCESS_LOG"),
+            validation_alias="ACCESS_LOG",
             description="Log every request (uvicorn's access log). Off by default: it costs about 40 % of throughput.",
         ),
     ] = False
     provider_states_enabled: Annotated[
         bool,
         Field(
-            validation_alias=_env("PROVIDER_STATES_ENABLED"),
+            validation_alias="PROVIDER_STATES_ENABLED",
             description="Serve POST /_pact/provider-states for external verifiers (never in production).",
         ),
     ] = False
     provider_states_allow_non_loopback: Annotated[
         bool,
         Field(
-            validation_alias=_env("PROVIDER_STATES_ALLOW_NON_LOOPBACK"),
+            validation_alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK",
             description="Allow the state-change endpoint on a non-loopback address (e.g. inside a container).",
         ),
     ] = False
@@ -354,15 +344,11 @@ def git(*args: str) -> str | None:
     return value if completed.returncode == 0 and value else None
 
 
-def _env_name(location: str) -> str:
-    """The environment variable behind a field (errors may name the field or the alias)."""
-    info = Settings.model_fields.get(location)
+def env_name(field: str) -> str:
+    """The environment variable that sets `field` (validation errors name the field or the variable)."""
+    info = Settings.model_fields.get(field)
     alias = info.validation_alias if info else None
-    if isinstance(alias, AliasChoices):
-        return str(alias.choices[0])
-    if isinstance(alias, str):
-        return alias
-    return location
+    return alias if isinstance(alias, str) else field
 
 
 def _describe(error: ValidationError) -> str:
@@ -371,7 +357,7 @@ def _describe(error: ValidationError) -> str:
     for problem in error.errors(include_url=False, include_input=False):
         message = problem["msg"].removeprefix("Value error, ")
         if problem["loc"]:
-            clauses.append(f"{_env_name(str(problem['loc'][0]))}: {message}")
+            clauses.append(f"{env_name(str(problem['loc'][0]))}: {message}")
         else:
             clauses.append(message)
     return "; ".join(clauses)
@@ -395,21 +381,9 @@ def load_settings(**overrides: Any) -> Settings:  # noqa: ANN401
         raise SettingsError(msg) from None
 
 
-def env_name(field: str) -> str:
-    """The environment variable that sets `field`."""
-    return _env_name(field)
-
-
 def environment_variables() -> frozenset[str]:
     """Every environment variable the settings read."""
-    names: set[str] = set()
-    for info in Settings.model_fields.values():
-        alias = info.validation_alias
-        if isinstance(alias, AliasChoices):
-            names.update(str(choice) for choice in alias.choices)
-        elif isinstance(alias, str):
-            names.add(alias)
-    return frozenset(names)
+    return frozenset(env_name(field) for field in Settings.model_fields)
 
 
 def _default_text(value: object) -> str:
