@@ -127,24 +127,20 @@ def _verifier_log() -> Iterator[_Collect]:
         target.setLevel(level)
 
 
-def _publish_problems(plan: VerificationPlan, log: _Collect, results: dict[str, object]) -> list[str]:
+def _publish_problems(plan: VerificationPlan, log: _Collect, interactions: list[object]) -> list[str]:
     if not plan.publish:
         return []
     failures = [message for level, message in log.messages if PUBLISH_FAILED in message and level >= logging.ERROR]
-    verified = results.get("interactionResults")
     published = sum(PUBLISHED in message for _, message in log.messages)
     if failures:
         return [f"the verification results were NOT published to the broker: {failures[0]}"]
     # The success line is an INFO event: only its absence at a forwarding level that admits it means anything.
-    if verified and not published and forwarding_level() <= logging.INFO:
+    if interactions and not published and forwarding_level() <= logging.INFO:
         return ["the verification results were NOT published to the broker (the verifier reported no publication)"]
     return []
 
 
-def _pending_failures(results: dict[str, object]) -> list[str]:
-    interactions = results.get("interactionResults")
-    if not isinstance(interactions, list):
-        return []
+def _pending_failures(interactions: list[object]) -> list[str]:
     return [
         f"{item.get('consumer')}: {item.get('description')}"
         for item in interactions
@@ -168,9 +164,9 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
                 passed = False
             outputs.append(str(verifier.output(strip_ansi=True)))
             interactions += verifier.results.get("interactionResults") or []
-    results: dict[str, object] = {"interactionResults": interactions}
     output = "\n".join(outputs)
-    problems = _publish_problems(plan, log, results)
+    publish_problems = _publish_problems(plan, log, interactions)
+    problems = list(publish_problems)
     said = [output] + [message for _, message in log.messages]
     broken = next((m for m in said if "No pacts found" in m and "IO Error" in m), None)
     if plan.source == "broker" and broken:
@@ -178,7 +174,7 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
         # would even pass. A broker that failed is never "no pacts".
         problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {broken.strip()}")
         passed = False
-    elif plan.source == "broker" and not results.get("interactionResults") and any("No pacts found" in m for m in said):
+    elif plan.source == "broker" and not interactions and any("No pacts found" in m for m in said):
         if plan.fail_if_no_pacts:
             problems.append(
                 f"the broker returned no pacts for {plan.provider} ({plan.describe()}); "
@@ -192,7 +188,7 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
                 ),
                 stacklevel=2,
             )
-    pending = _pending_failures(results)
+    pending = _pending_failures(interactions)
     if pending:
         warnings.warn(
             PendingPactFailureWarning(
@@ -203,5 +199,5 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
         )
     if problems:
         output = "\n".join(problems) + "\n\n" + output
-    failed_publish = any("NOT published" in problem for problem in problems)
-    return VerificationOutcome(passed and not failed_publish, output, results, problems)
+    results: dict[str, object] = {"interactionResults": interactions}
+    return VerificationOutcome(passed and not publish_problems, output, results, problems)
