@@ -20,13 +20,21 @@ from invoke.runners import Result
 from invoke.tasks import task
 
 from example_provider import pipeline
-from example_provider.settings import Settings, SettingsError, env_example, load_settings, settings_table
-from example_provider.verification import plan_verification
+from example_provider.settings import (
+    PipelineSettings,
+    ServerSettings,
+    SettingsError,
+    env_example,
+    load_settings,
+    settings_table,
+)
+from tests.contract.harness import verify as verify_pacts
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
 TOOL_ENV = {"PACT_DO_NOT_TRACK": "true"}
-VERIFICATION_TEST = "tests/contract/test_provider_contract.py::test_provider_honours_pacts"
+SERVER_DOC, PIPELINE_DOC = ROOT / "README.md", ROOT / "docs" / "pipeline.md"
+TABLE_START, TABLE_END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -44,26 +52,13 @@ def _or_fail(action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         _fail(str(error))
 
 
-def _settings() -> Settings:
-    return _or_fail(load_settings)
+def _settings() -> PipelineSettings:
+    return _or_fail(load_settings, PipelineSettings)
 
 
-def _run_verification(c: Context) -> bool:
-    """The contract verification test, from the caller's directory (a relative PACT_DIR means what they typed)."""
-    result = c.run(
-        f"{PYTHON} -m pytest -p no:cacheprovider -s {shlex.quote(str(ROOT / VERIFICATION_TEST))}",
-        env=TOOL_ENV,
-        warn=True,
-    )
-    return result is not None and result.ok
-
-
-def _verify(c: Context, settings: Settings, failure: str) -> None:
-    """Say what is verified, check its source answers (one line if not), verify; `failure` if it fails."""
-    plan = _or_fail(plan_verification, settings)
-    print(f"== test: {plan.describe()}", flush=True)
-    _or_fail(pipeline.check_pact_source, plan)
-    if not _run_verification(c):
+def _verify(settings: PipelineSettings, failure: str) -> None:
+    """Verify the pacts the settings select (the verifier prints its report); `failure` if it fails."""
+    if not _or_fail(verify_pacts, settings):
         _fail(failure)
 
 
@@ -71,14 +66,15 @@ def _verify(c: Context, settings: Settings, failure: str) -> None:
 def test(c: Context, k: str = "") -> None:
     """Run every test: unit tests, contract verification and the pipeline scenarios."""
     _settings()
+    _or_fail(load_settings, ServerSettings)
     selection = f" -k {shlex.quote(k)}" if k else ""
     c.run(f"{PYTHON} -m pytest {shlex.quote(str(ROOT / 'tests'))}{selection}", env=TOOL_ENV)
 
 
 @task
-def verify(c: Context) -> None:
+def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    _verify(c, _settings(), "the provider does not honour its pacts (see above)")
+    _verify(_settings(), "the provider does not honour its pacts (see above)")
 
 
 @task(
@@ -148,14 +144,13 @@ def lint_workflows(c: Context) -> None:
 @task
 def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Regenerate the README's settings table and .env.example from example_provider/settings.py."""
-    readme = ROOT / "README.md"
-    start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
-    text = readme.read_text(encoding="utf-8")
-    before, rest = text.split(start, 1)
-    after = rest.split(end, 1)[1]
-    readme.write_text(f"{before}{start}\n{settings_table()}\n{end}{after}", encoding="utf-8")
+    for path, kind in ((SERVER_DOC, ServerSettings), (PIPELINE_DOC, PipelineSettings)):
+        before, rest = path.read_text(encoding="utf-8").split(TABLE_START, 1)
+        path.write_text(
+            f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{rest.split(TABLE_END, 1)[1]}", "utf-8"
+        )
     (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
-    print("updated README.md (settings table) and .env.example")
+    print("updated the settings tables in docs/ and .env.example")
 
 
 # --- Pipeline -----------------------------------------------------------------------------------
@@ -163,12 +158,12 @@ def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 # commands are echoed without secrets: credentials reach the pact CLI only through its environment.
 
 
-def _checked(check: Callable[[Settings], None], settings: Settings) -> Settings:
+def _checked(check: Callable[[PipelineSettings], None], settings: PipelineSettings) -> PipelineSettings:
     _or_fail(check, settings)
     return settings
 
 
-def _reachable_broker(settings: Settings) -> Settings:
+def _reachable_broker(settings: PipelineSettings) -> PipelineSettings:
     """Stop with one line naming the broker (never a credential) when it cannot be used."""
     return _checked(pipeline.check_broker, settings)
 
@@ -178,12 +173,12 @@ def _run_broker(c: Context, command: pipeline.BrokerCommand, *, hide: bool = Fal
     return c.run(command.display, env=command.env, warn=True, hide=hide, echo=False)
 
 
-def _broker_step(c: Context, settings: Settings, command: pipeline.BrokerCommand, what: str) -> None:
+def _broker_step(c: Context, settings: PipelineSettings, command: pipeline.BrokerCommand, what: str) -> None:
     if not _run_broker(c, command).ok:
         _fail(f"{what} failed against the Pact Broker at {settings.broker_url} (see its output above)")
 
 
-def _broker_task(c: Context, build: Callable[[Settings], pipeline.BrokerCommand], what: str) -> None:
+def _broker_task(c: Context, build: Callable[[PipelineSettings], pipeline.BrokerCommand], what: str) -> None:
     """A task that is one `pact broker` command: settings, a reachable broker, the command."""
     settings = _reachable_broker(_settings())
     _broker_step(c, settings, _or_fail(build, settings), what)
@@ -193,9 +188,7 @@ def _broker_task(c: Context, build: Callable[[Settings], pipeline.BrokerCommand]
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
     settings = _checked(pipeline.check_ci, _settings())
-    _verify(
-        c, settings, "the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed"
-    )
+    _verify(settings, "the provider does not honour its pacts (see above); not asking can-i-deploy, nothing deployed")
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
     _broker_step(c, settings, pipeline.can_i_deploy(settings), "can-i-deploy")
     decision = pipeline.deploy_decision(settings)
@@ -207,30 +200,29 @@ def ci(c: Context) -> None:
 @task
 def fake_ci(c: Context) -> None:
     """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
-    _as_ci(c, "ci", new_version=True)
+    _as_ci(c, ci, new_version=True)
 
 
-def _as_ci(c: Context, task_name: str, *, new_version: bool) -> NoReturn:
-    """Run another task in a subprocess with the environment a CI build would give it."""
+def _as_ci(c: Context, build: Callable[[Context], None], *, new_version: bool) -> None:
+    """Run another task with the environment a CI build would give it."""
     fake = _or_fail(pipeline.fake_ci_environment, _settings(), dt.datetime.now(dt.UTC), new_version=new_version)
-    env = {**TOOL_ENV, **fake}
-    print("fake CI: " + " ".join(f"{key}={value}" for key, value in env.items()), flush=True)
-    result = c.run(f"{PYTHON} -m invoke --search-root {shlex.quote(str(ROOT))} {task_name}", env=env, warn=True)
-    raise SystemExit(result.exited if result else 1)
+    print("fake CI: " + " ".join(f"{key}={value}" for key, value in fake.items()), flush=True)
+    os.environ.update(fake)
+    build(c)
 
 
 @task
-def ci_webhook(c: Context) -> None:
+def ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
     settings = _checked(pipeline.check_webhook_build, _settings())
-    _verify(c, settings, "the provider does not honour the changed pact (see above); the result tells the consumer")
+    _verify(settings, "the provider does not honour the changed pact (see above); the result tells the consumer")
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 
 @task
 def fake_ci_webhook(c: Context) -> None:
     """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
-    _as_ci(c, "ci-webhook", new_version=False)
+    _as_ci(c, ci_webhook, new_version=False)
 
 
 @task

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,8 +11,8 @@ from typing import Any
 import uvicorn
 
 from example_provider import __version__
-from example_provider.app import PROVIDER_STATES_PATH, create_app
-from example_provider.settings import Settings, SettingsError, load_settings
+from example_provider.app import PROVIDER_STATES_PATH, create_app, is_loopback
+from example_provider.settings import ServerSettings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,17 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` is `localhost` or an address in 127.0.0.0/8 or ::1 (brackets allowed)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve anywhere
-
-
-def check_exposure(settings: Settings) -> None:
+def check_exposure(settings: ServerSettings) -> None:
     """Refuse to expose the state-change endpoint beyond this machine unless asked to."""
     if (
         settings.provider_states_enabled
@@ -64,10 +53,9 @@ def check_exposure(settings: Settings) -> None:
         and not settings.provider_states_allow_non_loopback
     ):
         msg = (
-            "refusing to serve the provider-state endpoint (PROVIDER_STATES_ENABLED / --provider-states) "
-            f"on non-loopback address {settings.host!r} (HOST / --host): anyone who can reach it can rewrite "
-            "the data. Bind 127.0.0.1, or set PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) "
-            "if you mean it"
+            "PROVIDER_STATES_ENABLED (--provider-states) on non-loopback HOST (--host) "
+            f"{settings.host!r} would let anyone rewrite the data: bind 127.0.0.1, or set "
+            "PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) if you mean it"
         )
         raise SettingsError(msg)
 
@@ -87,14 +75,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if value is not None
     }
     try:
-        settings = load_settings(**overrides)
+        settings = load_settings(ServerSettings, **overrides)
         check_exposure(settings)
     except SettingsError as error:
         print(f"example-provider: {error}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1
 
     logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
-    app = create_app(provider_states=settings.provider_states_enabled)
+    if settings.provider_states_enabled:
+        logging.getLogger(__name__).warning(
+            "provider-state endpoint ENABLED at POST %s: any caller can rewrite the data; "
+            "use it only to verify contracts, never in production",
+            PROVIDER_STATES_PATH,
+        )
+    app = create_app(
+        provider_states=settings.provider_states_enabled,
+        allow_non_loopback=settings.provider_states_allow_non_loopback,
+    )
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log
     )

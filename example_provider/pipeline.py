@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from example_provider.settings import Settings, SettingsError, git
+from example_provider.settings import PipelineSettings, SettingsError, git
 from example_provider.verification import VerificationPlan, origin
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
@@ -60,7 +60,7 @@ class BrokerCommand:
         return shlex.join(self.argv)
 
 
-def pact_executable(settings: Settings) -> str:
+def pact_executable(settings: PipelineSettings) -> str:
     """`PACT_CLI`, else the `pact` installed next to this Python (the pact-python-cli wheel), else PATH."""
     if settings.pact_cli:
         return settings.pact_cli
@@ -74,14 +74,14 @@ def pact_executable(settings: Settings) -> str:
     return found
 
 
-def broker_url(settings: Settings) -> str:
+def broker_url(settings: PipelineSettings) -> str:
     if not settings.broker_url:
         msg = "PACT_BROKER_BASE_URL: this task talks to a Pact Broker; set it (and PACT_BROKER_TOKEN for PactFlow)"
         raise SettingsError(msg)
     return settings.broker_url
 
 
-def broker_env(settings: Settings) -> dict[str, str]:
+def broker_env(settings: PipelineSettings) -> dict[str, str]:
     """Everything the pact CLI needs from the environment, secrets included."""
     env = {
         "PACT_DO_NOT_TRACK": "true",
@@ -96,18 +96,18 @@ def broker_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _broker(settings: Settings, *args: str) -> BrokerCommand:
+def _broker(settings: PipelineSettings, *args: str) -> BrokerCommand:
     return BrokerCommand((pact_executable(settings), "broker", *args), broker_env(settings))
 
 
-def provider_version(settings: Settings) -> str:
+def provider_version(settings: PipelineSettings) -> str:
     if not settings.git_commit:
         msg = "GIT_COMMIT: the provider version is unknown; set GIT_COMMIT or run inside a git checkout"
         raise SettingsError(msg)
     return settings.git_commit
 
 
-def can_i_deploy(settings: Settings) -> BrokerCommand:
+def can_i_deploy(settings: PipelineSettings) -> BrokerCommand:
     args = [
         "can-i-deploy",
         "--pacticipant",
@@ -127,7 +127,7 @@ def can_i_deploy(settings: Settings) -> BrokerCommand:
     return _broker(settings, *args)
 
 
-def record_deployment(settings: Settings) -> BrokerCommand:
+def record_deployment(settings: PipelineSettings) -> BrokerCommand:
     return _broker(
         settings,
         "record-deployment",
@@ -140,11 +140,11 @@ def record_deployment(settings: Settings) -> BrokerCommand:
     )
 
 
-def list_environments(settings: Settings) -> BrokerCommand:
+def list_environments(settings: PipelineSettings) -> BrokerCommand:
     return _broker(settings, "list-environments", "--output", "json")
 
 
-def create_environment(settings: Settings, *, production: bool) -> BrokerCommand:
+def create_environment(settings: PipelineSettings, *, production: bool) -> BrokerCommand:
     args = ["create-environment", "--name", settings.deploy_environment, "--display-name", settings.deploy_environment]
     if production:
         args.append("--production")
@@ -162,7 +162,7 @@ def environment_exists(list_environments_output: str, name: str) -> bool:
         raise BrokerUnavailableError(msg) from None
 
 
-def webhook_uuid(settings: Settings) -> str:
+def webhook_uuid(settings: PipelineSettings) -> str:
     """`PACT_WEBHOOK_UUID`, else a UUID derived from the repository and pacticipant: stable, so
     `create-or-update-webhook` updates the same webhook on every run instead of adding one."""
     if settings.webhook_uuid:
@@ -175,7 +175,7 @@ def webhook_uuid(settings: Settings) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
 
 
-def github_repository(settings: Settings) -> str:
+def github_repository(settings: PipelineSettings) -> str:
     """`GITHUB_REPOSITORY` (owner/name), else the GitHub `origin` remote of this checkout."""
     repository = settings.github_repository or _repository_from_remote(git("remote", "get-url", "origin"))
     if not repository or not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
@@ -192,7 +192,7 @@ def _repository_from_remote(remote: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def create_or_update_webhook(settings: Settings) -> BrokerCommand:
+def create_or_update_webhook(settings: PipelineSettings) -> BrokerCommand:
     """The webhook that starts `verify_changed_pact.yml` when a changed pact needs verifying.
 
     The GitHub token is not on the command line: the header names the broker secret
@@ -222,7 +222,7 @@ def create_or_update_webhook(settings: Settings) -> BrokerCommand:
     )
 
 
-def webhook_test(settings: Settings) -> BrokerCommand:
+def webhook_test(settings: PipelineSettings) -> BrokerCommand:
     return _broker(settings, "test-webhook", "--uuid", webhook_uuid(settings))
 
 
@@ -235,7 +235,7 @@ class SecretRequest:
     body: bytes = field(repr=False)
 
 
-def github_token_secret_request(settings: Settings, existing_secrets: str) -> SecretRequest:
+def github_token_secret_request(settings: PipelineSettings, existing_secrets: str) -> SecretRequest:
     """Create the PactFlow secret holding `GITHUB_TOKEN`, or update it when one has that name.
 
     `existing_secrets` is the JSON body of `GET /secrets`. The pact CLI has no secrets command,
@@ -275,7 +275,7 @@ def authorization_header(
     return {}
 
 
-def settings_authorization(settings: Settings) -> dict[str, str]:
+def settings_authorization(settings: PipelineSettings) -> dict[str, str]:
     return authorization_header(settings.broker_token, settings.broker_username, settings.broker_password)
 
 
@@ -333,7 +333,7 @@ def check_pact_source(plan: VerificationPlan) -> None:
     broker_request(url, broker=broker, headers=authorization_header(creds.token, creds.username, creds.password))
 
 
-def check_broker(settings: Settings) -> None:
+def check_broker(settings: PipelineSettings) -> None:
     """Fail fast, with one clear line, when the broker is unreachable or refuses us.
 
     The verifier and the CLI retry server errors with backoff (about two minutes for the
@@ -349,7 +349,7 @@ class DeployDecision:
     reason: str
 
 
-def deploy_decision(settings: Settings) -> DeployDecision:
+def deploy_decision(settings: PipelineSettings) -> DeployDecision:
     """Only builds of the main branch deploy; every other branch stops after can-i-deploy."""
     if settings.is_main_branch:
         return DeployDecision(deploy=True, reason=f"GIT_BRANCH is the main branch ({settings.main_branch}): deploying")
@@ -360,7 +360,7 @@ def deploy_decision(settings: Settings) -> DeployDecision:
     )
 
 
-def fake_ci_environment(settings: Settings, now: dt.datetime, *, new_version: bool = True) -> dict[str, str]:
+def fake_ci_environment(settings: PipelineSettings, now: dt.datetime, *, new_version: bool = True) -> dict[str, str]:
     """The variables a CI system would set, so `ci` runs locally as it runs in CI.
 
     With `new_version` the version is the short commit plus a timestamp: each local run is a new
@@ -381,7 +381,7 @@ def fake_ci_environment(settings: Settings, now: dt.datetime, *, new_version: bo
     }
 
 
-def check_ci(settings: Settings) -> None:
+def check_ci(settings: PipelineSettings) -> None:
     """`ci` verifies against the broker and asks it can-i-deploy: it needs a broker and no PACT_URL."""
     broker_url(settings)
     if settings.pact_url:
@@ -390,7 +390,7 @@ def check_ci(settings: Settings) -> None:
     provider_version(settings)
 
 
-def check_webhook_build(settings: Settings) -> None:
+def check_webhook_build(settings: PipelineSettings) -> None:
     """`ci-webhook` verifies the one pact the broker's webhook named."""
     if not settings.pact_url:
         msg = "PACT_URL: ci-webhook verifies the one pact a webhook names; set PACT_URL to that pact's URL"

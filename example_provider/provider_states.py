@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from example_provider.products import SEED_PRODUCTS, Product, ProductRepository, with_product, without_product
+from example_provider.products import Product, ProductRepository, with_product, without_product
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _product_does_not_exist(repository: ProductRepository, params: Params) -> No
 
 
 def _products_exist(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
-    repository.replace_all(SEED_PRODUCTS)
+    repository.replace_all(repository.seed)
 
 
 def _known_data(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001

@@ -1,8 +1,9 @@
-"""Every setting of the app and of the pipeline, typed, read from the environment and `.env`.
+"""Typed settings, read from the environment and `.env`: the server's, and the pipeline's.
 
-Settings are read in one place (`load_settings`) and passed down; no other module reads
-`os.environ`. The standard Pact names (`PACT_BROKER_BASE_URL`, `PACT_URL`, `GIT_COMMIT`, ...)
-are accepted as they are, so the same variables drive this project, the pact tools and CI.
+`ServerSettings` is all `example-provider` reads: starting the server needs no git and no broker.
+`PipelineSettings` drives verification and the `invoke` pipeline, with the standard Pact names
+(`PACT_BROKER_BASE_URL`, `PACT_URL`, `GIT_COMMIT`, ...), so one set of variables drives this
+project, the pact tools and CI. Both are read through `load_settings` and passed down.
 """
 
 from __future__ import annotations
@@ -10,314 +11,166 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import (
-    AnyHttpUrl,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
 
 class SettingsError(ValueError):
     """The settings cannot be used; the message names the variables and says what to do."""
 
 
-class Settings(BaseSettings):
-    """Typed view of the environment. Field docs become the README's settings table."""
+def _no_password(url: Any) -> Any:  # noqa: ANN401 - any URL type
+    """Credentials in a URL end up in logs and messages; they have variables of their own."""
+    if url is not None and urlsplit(str(url)).password is not None:
+        msg = "the URL carries a password; remove it and set PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD instead"
+        raise ValueError(msg)
+    return url
 
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        populate_by_name=True,
-        validate_default=True,
+
+LogLevel = Annotated[
+    Literal["critical", "error", "warning", "info", "debug", "trace"],
+    BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value),
+]
+Url = Annotated[AnyHttpUrl, AfterValidator(_no_password)]
+Name = Annotated[str, Field(min_length=1)]
+CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore", populate_by_name=True
+)
+
+
+class ServerSettings(BaseSettings):
+    """What `example-provider` reads. Field descriptions become the docs' settings table."""
+
+    model_config = CONFIG
+
+    host: Name = Field("127.0.0.1", alias="HOST", description="Address the server binds.")
+    port: int = Field(8000, alias="PORT", ge=0, le=65535, description="Port the server listens on (0: any free).")
+    log_level: LogLevel = Field("info", alias="LOG_LEVEL", description="Server log level.")
+    access_log: bool = Field(False, alias="ACCESS_LOG", description="Log every request (uvicorn's access log).")
+    provider_states_enabled: bool = Field(
+        False, alias="PROVIDER_STATES_ENABLED", description="Serve POST /_pact/provider-states for external verifiers."
+    )
+    provider_states_allow_non_loopback: bool = Field(
+        False,
+        alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK",
+        description="Allow the state-change endpoint beyond loopback (e.g. inside a container).",
     )
 
-    # --- Pact Broker -------------------------------------------------------------------
-    broker_base_url: Annotated[
-        AnyHttpUrl | None,
-        Field(
-            validation_alias="PACT_BROKER_BASE_URL",
-            description="Pact Broker or PactFlow URL; enables broker mode.",
-        ),
-    ] = None
-    broker_token: Annotated[
-        SecretStr | None,
-        Field(validation_alias="PACT_BROKER_TOKEN", description="Bearer token for the broker (PactFlow)."),
-    ] = None
-    broker_username: Annotated[
-        str | None,
-        Field(validation_alias="PACT_BROKER_USERNAME", description="Basic-auth user for a self-hosted broker."),
-    ] = None
-    broker_password: Annotated[
-        SecretStr | None,
-        Field(validation_alias="PACT_BROKER_PASSWORD", description="Basic-auth password for a self-hosted broker."),
-    ] = None
-    publish_verification_results: Annotated[
-        bool,
-        Field(
-            validation_alias="PACT_BROKER_PUBLISH_VERIFICATION_RESULTS",
-            description="Publish verification results to the broker (CI only).",
-        ),
-    ] = False
 
-    # --- Where the pacts come from -------------------------------------------------------
-    pact_url: Annotated[
-        str | None,
-        Field(validation_alias="PACT_URL", description="Verify this one pact (URL or file); webhook builds."),
-    ] = None
-    pact_dir: Annotated[
-        Path | None,
-        Field(
-            validation_alias="PACT_DIR",
-            description="Directory of local pact files (no broker); unset: the repository's `pacts/`.",
-        ),
-    ] = None
-    fail_if_no_pacts_found: Annotated[
-        bool,
-        Field(
-            validation_alias="PACT_FAIL_IF_NO_PACTS_FOUND",
-            description="Fail verification when the source holds no pact for this provider.",
-        ),
-    ] = True
-    include_wip_pacts_since: Annotated[
-        dt.date | None,
-        Field(
-            validation_alias="PACT_INCLUDE_WIP_PACTS_SINCE",
-            description="Verify work-in-progress pacts published since this date (YYYY-MM-DD); empty disables WIP.",
-        ),
-    ] = dt.date(2026, 1, 1)
+class PipelineSettings(BaseSettings):
+    """What verification and the `invoke` tasks read."""
 
-    # --- This provider ---------------------------------------------------------------------
-    pacticipant: Annotated[
-        str,
-        Field(
-            validation_alias="PACTICIPANT",
-            min_length=1,
-            description="This provider's name in the pacts and the broker.",
-        ),
-    ] = "pactflow-example-provider-python"
-    git_commit: Annotated[
-        str | None,
-        Field(validation_alias="GIT_COMMIT", description="Provider version; defaults to `git rev-parse HEAD`."),
-    ] = None
-    git_branch: Annotated[
-        str | None,
-        Field(validation_alias="GIT_BRANCH", description="Provider branch; defaults to the checked-out git branch."),
-    ] = None
-    build_url: Annotated[
-        str | None,
-        Field(
-            validation_alias="BUILD_URL",
-            description="Link to the CI build, published with results; derived on GitHub Actions.",
-        ),
-    ] = None
+    model_config = CONFIG
 
-    # --- Pipeline --------------------------------------------------------------------------
-    main_branch: Annotated[
-        str,
-        Field(validation_alias="MAIN_BRANCH", min_length=1, description="Only builds of this branch deploy."),
-    ] = "main"
-    deploy_environment: Annotated[
-        str,
-        Field(
-            validation_alias="DEPLOY_ENVIRONMENT",
-            min_length=1,
-            description="Environment can-i-deploy asks about and deploys to.",
-        ),
-    ] = "production"
-    can_i_deploy_retry_while_unknown: Annotated[
-        int,
-        Field(
-            validation_alias="CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN",
-            ge=0,
-            le=100,
-            description="How often can-i-deploy asks again while results are unknown.",
-        ),
-    ] = 0
-    can_i_deploy_retry_interval: Annotated[
-        int,
-        Field(
-            validation_alias="CAN_I_DEPLOY_RETRY_INTERVAL",
-            ge=1,
-            le=600,
-            description="Seconds between can-i-deploy retries.",
-        ),
-    ] = 10
-    github_token: Annotated[
-        SecretStr | None,
-        Field(validation_alias="GITHUB_TOKEN", description="Token the broker webhook uses to call GitHub."),
-    ] = None
-    github_repository: Annotated[
-        str | None,
-        Field(
-            validation_alias="GITHUB_REPOSITORY",
-            description="owner/name the webhook dispatches to; defaults to the `origin` remote.",
-        ),
-    ] = None
-
-    github_server_url: Annotated[
-        str,
-        Field(
-            validation_alias="GITHUB_SERVER_URL",
-            description="GitHub Actions sets it; with GITHUB_REPOSITORY and GITHUB_RUN_ID it gives the build URL.",
-        ),
-    ] = "https://github.com"
-    github_run_id: Annotated[
-        str | None,
-        Field(validation_alias="GITHUB_RUN_ID", description="GitHub Actions run id, for the build URL."),
-    ] = None
-    webhook_uuid: Annotated[
-        str | None,
-        Field(
-            validation_alias="PACT_WEBHOOK_UUID",
-            description="UUID of the broker webhook; defaults to one derived from GITHUB_REPOSITORY and PACTICIPANT.",
-        ),
-    ] = None
-    github_token_secret_name: Annotated[
-        str,
-        Field(
-            validation_alias="GITHUB_TOKEN_SECRET_NAME",
-            pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
-            description="Name of the PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}.",
-        ),
-    ] = "githubToken"  # noqa: S105 - the name of the secret, not a secret
-    broker_http_retries: Annotated[
-        int,
-        Field(
-            validation_alias="PACT_BROKER_HTTP_RETRIES",
-            ge=0,
-            le=8,
-            description="Retries of `pact broker` commands on 5xx/429 (backoff 0.5 s, 1 s, 2 s, ...).",
-        ),
-    ] = 2
-    pact_cli: Annotated[
-        str | None,
-        Field(
-            validation_alias="PACT_CLI",
-            description="The `pact` executable; defaults to the one installed next to this Python.",
-        ),
-    ] = None
-
-    # --- Server ------------------------------------------------------------------------------
-    host: Annotated[str, Field(validation_alias="HOST", min_length=1, description="Address the server binds.")] = (
-        "127.0.0.1"
+    # Pact Broker
+    broker_base_url: Url | None = Field(None, alias="PACT_BROKER_BASE_URL", description="Pact Broker URL; enables it.")
+    broker_token: SecretStr | None = Field(None, alias="PACT_BROKER_TOKEN", description="Bearer token (PactFlow).")
+    broker_username: str | None = Field(None, alias="PACT_BROKER_USERNAME", description="Basic-auth user.")
+    broker_password: SecretStr | None = Field(None, alias="PACT_BROKER_PASSWORD", description="Basic-auth password.")
+    publish_verification_results: bool = Field(
+        False, alias="PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", description="Publish verification results (CI only)."
     )
-    port: Annotated[int, Field(validation_alias="PORT", ge=0, le=65535, description="Port the server listens on.")] = (
-        8000
+    broker_http_retries: int = Field(
+        2, alias="PACT_BROKER_HTTP_RETRIES", ge=0, le=8, description="Retries of `pact broker` commands on 5xx/429."
     )
-    log_level: Annotated[LogLevel, Field(validation_alias="LOG_LEVEL", description="Server log level.")] = "info"
-    access_log: Annotated[
-        bool,
-        Field(
-            validation_alias="ACCESS_LOG",
-            description="Log every request (uvicorn's access log). Off by default: it costs about 40 % of throughput.",
-        ),
-    ] = False
-    provider_states_enabled: Annotated[
-        bool,
-        Field(
-            validation_alias="PROVIDER_STATES_ENABLED",
-            description="Serve POST /_pact/provider-states for external verifiers (never in production).",
-        ),
-    ] = False
-    provider_states_allow_non_loopback: Annotated[
-        bool,
-        Field(
-            validation_alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK",
-            description="Allow the state-change endpoint on a non-loopback address (e.g. inside a container).",
-        ),
-    ] = False
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _lower_log_level(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
-
-    @field_validator(
-        "broker_base_url",
-        "broker_token",
-        "broker_username",
-        "broker_password",
-        "pact_url",
-        "git_commit",
-        "git_branch",
-        "build_url",
-        "github_token",
-        "github_repository",
-        "github_run_id",
-        "webhook_uuid",
-        "pact_cli",
-        "include_wip_pacts_since",
-        "pact_dir",
-        mode="before",
+    # Where the pacts come from, and which interactions are verified
+    pact_url: Annotated[str, AfterValidator(_no_password)] | None = Field(
+        None, alias="PACT_URL", description="Verify this one pact (URL or file): webhook builds."
     )
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        """CI systems export unset variables as empty strings; treat them as unset."""
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("broker_base_url", "pact_url", mode="after")
-    @classmethod
-    def _no_credentials_in_urls(cls, value: object) -> object:
-        """Credentials in a URL end up in logs and messages; they have variables of their own."""
-        if value is not None and urlsplit(str(value)).password is not None:
-            msg = (
-                "the URL carries a password; remove it and set PACT_BROKER_USERNAME and "
-                "PACT_BROKER_PASSWORD (or PACT_BROKER_TOKEN) instead"
-            )
-            raise ValueError(msg)
-        return value
+    pact_dir: Path | None = Field(
+        None, alias="PACT_DIR", description="Local pact files; unset: the repository's pacts/."
+    )
+    fail_if_no_pacts_found: bool = Field(
+        True, alias="PACT_FAIL_IF_NO_PACTS_FOUND", description="Fail when the source holds no pact for this provider."
+    )
+    include_wip_pacts_since: dt.date | Literal["off"] = Field(
+        dt.date(2026, 1, 1), alias="PACT_INCLUDE_WIP_PACTS_SINCE", description="Verify WIP pacts since (`off`: none)."
+    )
+    description_filter: str | None = Field(
+        None, alias="PACT_DESCRIPTION", description="Verify only interactions with this description (regex)."
+    )
+    state_filter: str | None = Field(
+        None, alias="PACT_PROVIDER_STATE", description="Verify only interactions with this provider state (regex)."
+    )
+    no_state_filter: bool = Field(
+        False, alias="PACT_PROVIDER_NO_STATE", description="Verify only interactions without a provider state."
+    )
+    # This provider
+    pacticipant: Name = Field(
+        "pactflow-example-provider-python", alias="PACTICIPANT", description="This provider's name in pacts and broker."
+    )
+    git_commit: str | None = Field(None, alias="GIT_COMMIT", description="Provider version; default `git rev-parse`.")
+    git_branch: str | None = Field(None, alias="GIT_BRANCH", description="Provider branch; default the git branch.")
+    build_url: str | None = Field(None, alias="BUILD_URL", description="CI build link; derived on GitHub Actions.")
+    # Deployment
+    main_branch: Name = Field("main", alias="MAIN_BRANCH", description="Only builds of this branch deploy.")
+    deploy_environment: Name = Field(
+        "production", alias="DEPLOY_ENVIRONMENT", description="Environment can-i-deploy asks about and deploys to."
+    )
+    can_i_deploy_retry_while_unknown: int = Field(
+        0, alias="CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN", ge=0, le=100, description="can-i-deploy retries while unknown."
+    )
+    can_i_deploy_retry_interval: int = Field(
+        10, alias="CAN_I_DEPLOY_RETRY_INTERVAL", ge=1, le=600, description="Seconds between can-i-deploy retries."
+    )
+    # GitHub and the webhook
+    github_repository: str | None = Field(
+        None, alias="GITHUB_REPOSITORY", description="owner/name the webhook dispatches to; default `origin`."
+    )
+    github_server_url: str = Field("https://github.com", alias="GITHUB_SERVER_URL", description="For the build URL.")
+    github_run_id: str | None = Field(None, alias="GITHUB_RUN_ID", description="GitHub Actions run, for the build URL.")
+    github_token: SecretStr | None = Field(
+        None, alias="GITHUB_TOKEN", description="Token the webhook calls GitHub with."
+    )
+    github_token_secret_name: str = Field(
+        "githubToken",
+        alias="GITHUB_TOKEN_SECRET_NAME",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        description="PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}.",
+    )
+    webhook_uuid: str | None = Field(None, alias="PACT_WEBHOOK_UUID", description="Webhook UUID; default derived.")
+    pact_cli: str | None = Field(
+        None, alias="PACT_CLI", description="The `pact` executable; default the installed one."
+    )
 
     @model_validator(mode="after")
-    def _check_combinations(self) -> Settings:
+    def _check_combinations(self) -> Self:
         if self.broker_token and (self.broker_username or self.broker_password):
             msg = (
-                "PACT_BROKER_TOKEN cannot be combined with PACT_BROKER_USERNAME/PACT_BROKER_PASSWORD: "
-                "use a token (PactFlow) or a username and password (self-hosted broker), not both"
+                "PACT_BROKER_TOKEN cannot be combined with PACT_BROKER_USERNAME/PASSWORD: set a token or a username "
+                "and password, not both"
             )
             raise ValueError(msg)
         if bool(self.broker_username) != bool(self.broker_password):
             msg = "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD go together: set both or neither"
             raise ValueError(msg)
-        if self.git_commit is None:
-            self.git_commit = git("rev-parse", "HEAD")
-        if self.git_branch is None:
-            self.git_branch = git("rev-parse", "--abbrev-ref", "HEAD")
-            if self.git_branch == "HEAD":  # detached checkout: no branch to report
-                self.git_branch = None
+        self.git_commit = self.git_commit or git("rev-parse", "HEAD")
+        if self.git_branch is None and (branch := git("rev-parse", "--abbrev-ref", "HEAD")) != "HEAD":
+            self.git_branch = branch  # "HEAD" is a detached checkout: no branch to report
         if self.build_url is None and self.github_repository and self.github_run_id:
-            # On GitHub Actions the run's page is the build: link the published results to it.
             self.build_url = (
                 f"{self.github_server_url.rstrip('/')}/{self.github_repository}/actions/runs/{self.github_run_id}"
             )
         if self.publish_verification_results:
-            missing = [
-                name
-                for name, value in (
-                    ("PACT_BROKER_BASE_URL (or PACT_URL)", self.broker_base_url or self.pact_url),
-                    ("GIT_COMMIT", self.git_commit),
-                )
-                if not value
-            ]
-            if missing:
+            needed = {
+                "PACT_BROKER_BASE_URL (or PACT_URL)": self.broker_base_url or self.pact_url,
+                "GIT_COMMIT": self.git_commit,
+            }
+            if missing := [name for name, value in needed.items() if not value]:
+                msg = f"PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true needs {' and '.join(missing)}: set it or turn off"
+                raise ValueError(msg)
+            if self.description_filter or self.state_filter or self.no_state_filter:
                 msg = (
-                    "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true needs "
-                    + " and ".join(missing)
-                    + ": set them, or turn publishing off"
+                    "PACT_DESCRIPTION, PACT_PROVIDER_STATE or PACT_PROVIDER_NO_STATE with "
+                    "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true: a filtered result would replace the full one; "
+                    "unset the filter or turn publishing off"
                 )
                 raise ValueError(msg)
         return self
 
-    # --- Derived values --------------------------------------------------------------------
     @property
     def broker_url(self) -> str | None:
         """The broker URL as the pact tools expect it: no trailing slash."""
@@ -328,51 +181,41 @@ class Settings(BaseSettings):
         return self.git_branch == self.main_branch
 
 
+S = TypeVar("S", ServerSettings, PipelineSettings)
+ALL_SETTINGS = (ServerSettings, PipelineSettings)
+
+
 def git(*args: str) -> str | None:
     """Ask git for a value; None when git or a repository is not available."""
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["git", *args],  # noqa: S607 - git from PATH on purpose
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)  # noqa: S603, S607
     except (OSError, subprocess.SubprocessError):
         return None
-    value = completed.stdout.strip()
-    return value if completed.returncode == 0 and value else None
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value else None
 
 
 def env_name(field: str) -> str:
-    """The environment variable that sets `field` (validation errors name the field or the variable)."""
-    info = Settings.model_fields.get(field)
-    alias = info.validation_alias if info else None
-    return alias if isinstance(alias, str) else field
+    """The environment variable that sets `field` of either settings class."""
+    for kind in ALL_SETTINGS:
+        if field in kind.model_fields:
+            return kind.model_fields[field].alias or field
+    return field
 
 
-def _describe(error: ValidationError) -> str:
-    """One clause per problem, naming the environment variable rather than the field."""
-    clauses = []
-    for problem in error.errors(include_url=False, include_input=False):
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["loc"]:
-            clauses.append(f"{env_name(str(problem['loc'][0]))}: {message}")
-        else:
-            clauses.append(message)
-    return "; ".join(clauses)
-
-
-def load_settings(**overrides: Any) -> Settings:  # noqa: ANN401
-    """Read the settings, turning validation errors into one readable `SettingsError`.
+def load_settings(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
+    """Read the settings: one `SettingsError` line naming the variables, never their values.
 
     `overrides` are field values that win over the environment (command-line flags).
-    Secrets are never echoed back: pydantic is asked not to include input values.
     """
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as error:
-        msg = f"invalid settings: {_describe(error)}"
+        problems = [
+            f"{env_name(str(p['loc'][0]))}: {p['msg']}" if p["loc"] else p["msg"]
+            for p in error.errors(include_url=False, include_input=False)
+        ]
+        msg = "invalid settings: " + "; ".join(problems).replace("Value error, ", "")
         raise SettingsError(msg) from None
     except (UnicodeDecodeError, OSError) as error:
         # Not quoted: a decoding error's message would show the undecodable bytes of the file.
@@ -383,27 +226,24 @@ def load_settings(**overrides: Any) -> Settings:  # noqa: ANN401
 
 def environment_variables() -> frozenset[str]:
     """Every environment variable the settings read."""
-    return frozenset(env_name(field) for field in Settings.model_fields)
+    return frozenset(env_name(field) for kind in ALL_SETTINGS for field in kind.model_fields)
 
 
 def _default_text(value: object) -> str:
-    if value is None:
-        return ""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+    return "" if value is None else str(value)
 
 
-def settings_table() -> str:
-    """The README's settings table, rendered from the fields so the docs cannot drift."""
+def settings_table(kind: type[ServerSettings | PipelineSettings]) -> str:
+    """A docs table of `kind`'s variables, rendered from the fields so the docs cannot drift."""
     rows = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
-    for field, info in Settings.model_fields.items():
+    for field, info in kind.model_fields.items():
         default = _default_text(info.default)
-        secret = " Secret." if info.annotation is not None and "SecretStr" in str(info.annotation) else ""
-        shown = f"`{default}`" if default else "(unset)"
-        rows.append(f"| `{env_name(field)}` | {shown} | {info.description}{secret} |")
+        secret = " Secret." if "SecretStr" in str(info.annotation) else ""
+        rows.append(
+            f"| `{env_name(field)}` | {f'`{default}`' if default else '(unset)'} | {info.description}{secret} |"
+        )
     return "\n".join(rows)
 
 
@@ -413,6 +253,7 @@ def env_example() -> str:
         "# Copy to .env and uncomment what you need; real environment variables win over this file.",
         "# Generated from example_provider/settings.py by `invoke docs`.",
     ]
-    for field, info in Settings.model_fields.items():
-        lines += ["", f"# {info.description}", f"# {env_name(field)}={_default_text(info.default)}"]
+    for kind in ALL_SETTINGS:
+        for field, info in kind.model_fields.items():
+            lines += ["", f"# {info.description}", f"# {env_name(field)}={_default_text(info.default)}"]
     return "\n".join(lines) + "\n"

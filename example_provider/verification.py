@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from example_provider.settings import Settings, SettingsError
+from example_provider.settings import PipelineSettings, SettingsError
 
 SourceKind = Literal["url", "broker", "directory"]
 
@@ -43,7 +43,7 @@ class Credentials:
     password: SecretStr | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Credentials:
+    def from_settings(cls, settings: PipelineSettings) -> Credentials:
         return cls(settings.broker_token, settings.broker_username, settings.broker_password)
 
     def describe(self) -> str:
@@ -73,15 +73,21 @@ class VerificationPlan:
     provider_branch: str | None = None
     publish: PublishOptions | None = None
     fail_if_no_pacts: bool = True
-    #: The provider names local pact files give this API (consumers of the same API name it after
-    #: the provider they were written for). The verifier replays only the pacts naming the provider
-    #: it is given, so it runs once per name.
-    local_names: tuple[str, ...] = ()
+    #: Local pact files naming this provider, and the providers named by the ones skipped.
+    pact_files: tuple[Path, ...] = ()
+    skipped_providers: tuple[str, ...] = ()
+    description_filter: str | None = None
+    state_filter: str | None = None
+    no_state_filter: bool = False
 
     @property
-    def provider_names(self) -> tuple[str, ...]:
-        """The provider names a verifier runs as: the ones the local pacts use, else this provider's."""
-        return self.local_names or (self.provider,)
+    def skipped(self) -> str | None:
+        """One line naming the local pacts left out because they are for other providers."""
+        if not self.skipped_providers:
+            return None
+        count = len(self.skipped_providers)
+        names = ", ".join(sorted(set(self.skipped_providers)))
+        return f"skipped {count} pact{'s' if count > 1 else ''} for other providers: {names}"
 
     def describe(self) -> str:
         """One line for logs: what is verified, from where, and whether results are published."""
@@ -97,9 +103,16 @@ class VerificationPlan:
             what = f"the pact at {self.location} ({self.credentials.describe()})"
         else:
             what = f"the pact files in {self.location}"
-        others = [name for name in self.provider_names if name != self.provider]
-        if others:
-            what += f" (including pacts that call this provider {', '.join(repr(a) for a in others)})"
+        filters = [
+            f"{name}={value!r}"
+            for name, value in (
+                ("PACT_DESCRIPTION", self.description_filter),
+                ("PACT_PROVIDER_STATE", self.state_filter),
+            )
+            if value
+        ] + (["PACT_PROVIDER_NO_STATE"] if self.no_state_filter else [])
+        if filters:
+            what += f", only interactions matching {' and '.join(filters)}"
         publish = (
             f"publishing results as version {self.publish.version} on branch {self.publish.branch or '(none)'}"
             if self.publish
@@ -122,16 +135,24 @@ def _pact_provider(path: Path, variable: str) -> str:
     return provider
 
 
-def _local_provider_names(settings: Settings, files: list[Path], variable: str) -> tuple[str, ...]:
-    """Every provider name the local pact files give, this provider's first.
+def _local_pacts(settings: PipelineSettings, files: list[Path], variable: str) -> dict[str, Any]:
+    """The plan's fields for local pact files: those naming this provider, and whom the others name.
 
-    Each pact is verified under the name it gives: the verifier silently skips a pact naming
-    another provider and reports success, and consumers of this API name it after the provider
-    they were written for (`pactflow-example-provider` for the pact-js consumers, for example).
-    Pointing PACT_DIR at a pact means verifying it.
+    As every Pact verifier does, a pact naming another provider is not ours to verify. When none
+    names this provider, they were probably written for it under another name (the pact-js
+    consumers call it `pactflow-example-provider`): say so, rather than verify nothing.
     """
-    names = {_pact_provider(path, variable) for path in files}
-    return tuple(sorted(names, key=lambda name: (name != settings.pacticipant, name)))
+    named = [(path, _pact_provider(path, variable)) for path in files]
+    ours = tuple(path for path, provider in named if provider == settings.pacticipant)
+    others = tuple(provider for _, provider in named if provider != settings.pacticipant)
+    if files and not ours and settings.fail_if_no_pacts_found:
+        found = ", ".join(sorted(set(others)))
+        msg = (
+            f"{variable}: no pact there is for {settings.pacticipant}, only for {found}; to verify such pacts as "
+            "this API, set PACTICIPANT=<name> (the pact-js consumers call it pactflow-example-provider)"
+        )
+        raise SettingsError(msg)
+    return {"pact_files": ours, "skipped_providers": others}
 
 
 def origin(url: str) -> str:
@@ -150,7 +171,7 @@ def origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{port}"
 
 
-def _check_credentials_stay_with_the_broker(settings: Settings, pact_url: str) -> None:
+def _check_credentials_stay_with_the_broker(settings: PipelineSettings, pact_url: str) -> None:
     """Broker credentials go to the broker in PACT_BROKER_BASE_URL and nowhere else.
 
     A pact URL comes from a webhook payload or a manual workflow input; sending the token to
@@ -172,7 +193,7 @@ def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
     return ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in s.items()) + "}" for s in selectors) or "none"
 
 
-def plan_verification(settings: Settings) -> VerificationPlan:
+def plan_verification(settings: PipelineSettings) -> VerificationPlan:
     """Decide the source and the publishing of a verification run."""
     publish = (
         PublishOptions(settings.git_commit, settings.git_branch, settings.build_url)
@@ -183,6 +204,9 @@ def plan_verification(settings: Settings) -> VerificationPlan:
         "provider": settings.pacticipant,
         "publish": publish,
         "fail_if_no_pacts": settings.fail_if_no_pacts_found,
+        "description_filter": settings.description_filter,
+        "state_filter": settings.state_filter,
+        "no_state_filter": settings.no_state_filter,
     }
     if settings.pact_url:
         location = settings.pact_url
@@ -196,7 +220,7 @@ def plan_verification(settings: Settings) -> VerificationPlan:
                     "give the pact's URL in the broker, or set PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=false"
                 )
                 raise SettingsError(msg)
-            common["local_names"] = _local_provider_names(settings, [Path(location)], "PACT_URL")
+            common |= _local_pacts(settings, [Path(location)], "PACT_URL")
         else:
             _check_credentials_stay_with_the_broker(settings, location)
         return VerificationPlan(
@@ -218,7 +242,7 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             credentials=Credentials.from_settings(settings),
             consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
             include_pending=include_pending,
-            include_wip_since=settings.include_wip_pacts_since,
+            include_wip_since=None if settings.include_wip_pacts_since == "off" else settings.include_wip_pacts_since,
             provider_branch=settings.git_branch,
             **common,
         )
@@ -233,5 +257,5 @@ def plan_verification(settings: Settings) -> VerificationPlan:
             "PACT_FAIL_IF_NO_PACTS_FOUND=false"
         )
         raise SettingsError(msg)
-    common["local_names"] = _local_provider_names(settings, files, "PACT_DIR")
+    common |= _local_pacts(settings, files, "PACT_DIR")
     return VerificationPlan(source="directory", location=str(directory), **common)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from example_provider.settings import Settings, environment_variables
+from example_provider.settings import ALL_SETTINGS, environment_variables
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -26,4 +26,5 @@ def no_ambient_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
     if request.node.get_closest_marker("uses_environment") is None:
         for name in environment_variables():
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setitem(Settings.model_config, "env_file", None)
+        for kind in ALL_SETTINGS:
+            monkeypatch.setitem(kind.model_config, "env_file", None)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import pytest
+from fastapi import Depends, HTTPException
 from fastapi.testclient import TestClient
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
@@ -11,6 +11,7 @@ from example_provider.products import Product, ProductRepository
 
 JSON_UTF8 = "application/json; charset=utf-8"
 AUTH = {"Authorization": "Bearer 2026-11-26T04:00:00.000Z"}
+LOCAL = "http://127.0.0.1:8000"  # how a verifier on this machine addresses the server
 
 
 @pytest.fixture
@@ -94,11 +95,9 @@ def test_state_endpoint_absent_by_default(client: TestClient) -> None:
     assert client.post(PROVIDER_STATES_PATH, json={"state": "products exist"}).status_code == 404
 
 
-def test_state_endpoint_when_enabled(repository: ProductRepository, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        app = create_app(repository, provider_states=True)
-    assert "provider-state endpoint ENABLED" in caplog.text
-    with TestClient(app) as client:
+def test_state_endpoint_when_enabled(repository: ProductRepository) -> None:
+    app = create_app(repository, provider_states=True)
+    with TestClient(app, base_url=LOCAL) as client:
         setup = {"state": "a product with ID 11 does not exist", "params": {"id": "10"}, "action": "setup"}
         response = client.post(PROVIDER_STATES_PATH, json=setup)
         assert (response.status_code, response.json()) == (200, {})
@@ -124,9 +123,75 @@ def test_state_endpoint_rejects_bad_changes(
     repository: ProductRepository, body: dict[str, object], status: int, detail: str
 ) -> None:
     repository.replace_all([])  # not the seed: a rejected change must leave the data as it was
-    with TestClient(create_app(repository, provider_states=True)) as client:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
         response = client.post(PROVIDER_STATES_PATH, json=body)
     assert response.status_code == status
     assert response.headers["content-type"] == JSON_UTF8
     assert detail in str(response.json()["detail"])
     assert repository.all() == ()
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "detail"),
+    [
+        pytest.param({"Content-Type": "text/plain"}, 415, "application/json", id="a simple cross-site POST"),
+        pytest.param({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json", id="a form"),
+        pytest.param({"Host": "evil.example"}, 403, "'evil.example'", id="DNS rebinding"),
+        pytest.param({"Host": "127.0.0.1.evil.example:8000"}, 403, "loopback", id="a look-alike host"),
+    ],
+)
+def test_state_endpoint_refuses_what_a_web_page_could_send(
+    repository: ProductRepository, headers: dict[str, str], status: int, detail: str
+) -> None:
+    """A page open in the developer's browser may POST text/plain cross-site with no preflight,
+    or reach the server under its own host name: neither may change the data."""
+    body = '{"state": "a product with ID 11 does not exist", "params": {"id": "10"}}'
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(
+            PROVIDER_STATES_PATH, content=body, headers={"Content-Type": "application/json", **headers}
+        )
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+    assert "\n" not in response.json()["detail"]
+    assert repository.get("10") is not None
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1", "[::1]:8000", "127.0.0.2:9"])
+def test_state_endpoint_accepts_loopback_hosts(repository: ProductRepository, host: str) -> None:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(PROVIDER_STATES_PATH, json={"state": "products exist"}, headers={"Host": host})
+    assert response.status_code == 200, response.text
+
+
+def test_state_endpoint_may_accept_any_host_when_allowed(repository: ProductRepository) -> None:
+    """Inside a container the verifier reaches the server by its service name."""
+    app = create_app(repository, provider_states=True, allow_non_loopback=True)
+    with TestClient(app, base_url="http://provider:8000") as client:
+        response = client.post(PROVIDER_STATES_PATH, json={"state": "a product with ID 11 does not exist"})
+    assert response.status_code == 200, response.text
+    assert repository.get("11") is None
+
+
+def deny() -> None:
+    raise HTTPException(status_code=403, detail="denied")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/products"),
+        ("GET", "/product/10"),
+        ("GET", "/products/10"),
+        ("GET", "/product/99"),
+        ("GET", "/health"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("POST", PROVIDER_STATES_PATH),
+    ],
+)
+def test_an_app_wide_dependency_guards_every_route(repository: ProductRepository, method: str, path: str) -> None:
+    """Where a team adds authentication: nothing may answer around it, successful reads included."""
+    app = create_app(repository, provider_states=True, dependencies=[Depends(deny)])
+    with TestClient(app, base_url=LOCAL) as client:
+        response = client.request(method, path, json={"state": "products exist"}, headers=AUTH)
+    assert (response.status_code, response.json()) == (403, {"detail": "denied"})

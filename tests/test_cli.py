@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from example_provider.cli import _parser, check_exposure
-from example_provider.settings import SettingsError, load_settings
+from example_provider.settings import ServerSettings, SettingsError, load_settings
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
@@ -21,6 +23,19 @@ def test_serves_the_api() -> None:
         products = json.load(response)
     assert {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1"} in products
     assert provider.base_url.startswith("http://127.0.0.1:")
+
+
+def test_starting_runs_no_git_and_reads_no_broker_setting(tmp_path: Path) -> None:
+    """The server needs neither: a git on PATH that leaves a mark, and broker settings that conflict."""
+    marks = tmp_path / "git-ran"
+    fake_git = tmp_path / "git"
+    fake_git.write_text(f'#!/bin/sh\necho "$@" >> {marks}\n', encoding="utf-8")
+    fake_git.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", "PACT_BROKER_TOKEN": SECRET, "PACT_BROKER_USERNAME": "user"}
+    with run_provider(env=env) as provider, urllib.request.urlopen(provider.base_url + "/health", timeout=5):  # noqa: S310
+        pass
+    assert not marks.exists(), marks.read_text(encoding="utf-8")
+    assert SECRET not in provider.output
 
 
 def test_flags_override_settings() -> None:
@@ -42,12 +57,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 @pytest.mark.parametrize(
     ("args", "env", "named"),
     [
-        pytest.param(
-            (),
-            {"PACT_BROKER_TOKEN": SECRET, "PACT_BROKER_USERNAME": "user", "PACT_BROKER_PASSWORD": SECRET},
-            ["PACT_BROKER_TOKEN", "PACT_BROKER_USERNAME"],
-            id="token and username",
-        ),
         pytest.param((), {"PORT": "eighty"}, ["PORT"], id="bad port"),
         pytest.param(("--log-level", "loud"), {}, ["LOG_LEVEL"], id="bad log level flag"),
         pytest.param(
@@ -88,17 +97,19 @@ def test_help_lists_every_flag() -> None:
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
 def test_state_endpoint_is_allowed_on_loopback(host: str) -> None:
-    check_exposure(load_settings(host=host, provider_states_enabled=True))
+    check_exposure(load_settings(ServerSettings, host=host, provider_states_enabled=True))
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.internal", "localhost.example"])  # noqa: S104
 def test_state_endpoint_is_refused_elsewhere(host: str) -> None:
     with pytest.raises(SettingsError, match="PROVIDER_STATES_ALLOW_NON_LOOPBACK"):
-        check_exposure(load_settings(host=host, provider_states_enabled=True))
+        check_exposure(load_settings(ServerSettings, host=host, provider_states_enabled=True))
 
 
 def test_non_loopback_is_allowed_without_the_state_endpoint_or_when_allowed() -> None:
-    check_exposure(load_settings(host="0.0.0.0"))  # noqa: S104
-    check_exposure(load_settings(host="0.0.0.0", provider_states_enabled=True, provider_states_allow_non_loopback=True))  # noqa: S104
+    anywhere = "0.0.0.0"  # noqa: S104
+    check_exposure(load_settings(ServerSettings, host=anywhere))
+    allowed = {"provider_states_enabled": True, "provider_states_allow_non_loopback": True}
+    check_exposure(load_settings(ServerSettings, host=anywhere, **allowed))
     with pytest.raises(SettingsError):
-        check_exposure(load_settings(host="0.0.0.0", provider_states_enabled=True))  # noqa: S104
+        check_exposure(load_settings(ServerSettings, host=anywhere, provider_states_enabled=True))

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from invoke.collection import Collection
 
-from example_provider.settings import env_example, settings_table
+from example_provider.settings import PipelineSettings, ServerSettings, env_example, settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_readme_settings_table_matches_the_settings() -> None:
-    block = README.split("<!-- settings-table:start -->\n", 1)[1].split("\n<!-- settings-table:end -->", 1)[0]
-    assert block == settings_table(), "run `invoke docs` to regenerate the table"
+@pytest.mark.parametrize(("doc", "kind"), [("README.md", ServerSettings), ("docs/pipeline.md", PipelineSettings)])
+def test_settings_tables_match_the_settings(doc: str, kind: type[ServerSettings | PipelineSettings]) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    block = text.split("<!-- settings-table:start -->\n", 1)[1].split("\n<!-- settings-table:end -->", 1)[0]
+    assert block == settings_table(kind), "run `invoke docs` to regenerate the table"
 
 
 def test_env_example_matches_the_settings() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.settings import Settings, SettingsError, load_settings
+from example_provider.settings import PipelineSettings, ServerSettings, SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 
@@ -20,17 +20,27 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_defaults() -> None:
-    settings = load_settings()
+    server = load_settings(ServerSettings)
+    assert (server.host, server.port, server.log_level, server.access_log) == ("127.0.0.1", 8000, "info", False)
+    assert server.provider_states_enabled is False
+    settings = load_settings(PipelineSettings)
     assert settings.pacticipant == "pactflow-example-provider-python"
     assert settings.main_branch == "main"
     assert settings.deploy_environment == "production"
     assert settings.pact_dir is None  # the repository's pacts/
-    assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 8000, "info")
-    assert settings.provider_states_enabled is False
     assert settings.publish_verification_results is False
     assert settings.broker_url is None
     assert settings.git_commit is None  # no git repository here
     assert settings.git_branch is None
+
+
+def test_the_server_reads_no_pipeline_setting_and_runs_no_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACT_BROKER_TOKEN", SECRET)
+    monkeypatch.setenv("PACT_BROKER_USERNAME", "user")  # a conflict only the pipeline cares about
+    monkeypatch.setattr(subprocess, "run", lambda *args, **_: pytest.fail(f"ran {args}"))
+    assert set(load_settings(ServerSettings).model_dump()) == {
+        "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback"
+    }  # fmt: skip
 
 
 def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,7 +50,7 @@ def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMIT", "abc123")
     monkeypatch.setenv("GIT_BRANCH", "feat/x")
     monkeypatch.setenv("PACT_INCLUDE_WIP_PACTS_SINCE", "2026-03-01")
-    settings = load_settings()
+    settings = load_settings(PipelineSettings)
     assert settings.broker_url == "https://broker.example.test"
     assert settings.broker_token is not None
     assert settings.broker_token.get_secret_value() == SECRET
@@ -52,22 +62,24 @@ def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_dotenv_file_is_read(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(Settings.model_config, "env_file", ".env")  # as configured; tests/conftest.py turns it off
+    monkeypatch.setitem(
+        ServerSettings.model_config, "env_file", ".env"
+    )  # as configured; tests/conftest.py turns it off
     (isolated / ".env").write_text("PORT=9001\nPROVIDER_STATES_ENABLED=true\n")
-    settings = load_settings()
+    settings = load_settings(ServerSettings)
     assert settings.port == 9001
     assert settings.provider_states_enabled is True
 
 
 def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "9001")
-    assert load_settings(port=9002).port == 9002
+    assert load_settings(ServerSettings, port=9002).port == 9002
 
 
 def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACT_BROKER_BASE_URL", "")
-    monkeypatch.setenv("PACT_URL", " ")
-    settings = load_settings()
+    monkeypatch.setenv("PACT_URL", "")
+    settings = load_settings(PipelineSettings)
     assert settings.broker_url is None
     assert settings.pact_url is None
 
@@ -78,7 +90,7 @@ def test_git_fallback(isolated: Path) -> None:
 
     git("init", "-q", "-b", "trunk")
     git("-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "--allow-empty", "-m", "x")
-    settings = load_settings()
+    settings = load_settings(PipelineSettings)
     assert settings.git_commit == git("rev-parse", "HEAD")
     assert settings.git_branch == "trunk"
 
@@ -131,7 +143,7 @@ def test_invalid_settings_name_the_variables(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError) as raised:
-        load_settings()
+        load_settings(ServerSettings) if set(env) <= {"PORT", "LOG_LEVEL"} else load_settings(PipelineSettings)
     message = str(raised.value)
     assert "\n" not in message
     for name in named:
@@ -144,5 +156,5 @@ def test_a_dotenv_that_is_not_utf8_is_one_clear_error(tmp_path: Path, monkeypatc
     (tmp_path / ".env").write_bytes(b"PACT_BROKER_TOKEN=s3cr\xff\xfet\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SettingsError, match=r"^\.env: the file in .* cannot be read \(invalid start byte\)") as raised:
-        load_settings()
+        load_settings(PipelineSettings)
     assert "s3cr" not in str(raised.value)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.settings import SettingsError, load_settings
+from example_provider.settings import PipelineSettings, SettingsError, load_settings
 from example_provider.verification import CONSUMER_VERSION_SELECTORS, origin, plan_verification
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
@@ -28,19 +28,20 @@ def pact_dir(tmp_path: Path) -> Path:
 
 
 def test_bundled_pacts_are_the_default() -> None:
-    plan = plan_verification(load_settings(pact_dir=None))
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=None))
     assert plan.source == "directory"
     assert Path(plan.location) == Path(__file__).resolve().parents[1] / "pacts"
 
 
 def test_local_directory(pact_dir: Path) -> None:
-    plan = plan_verification(load_settings(pact_dir=pact_dir, git_commit="abc", git_branch="main"))
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=pact_dir, git_commit="abc", git_branch="main"))
     assert (plan.source, plan.location, plan.publish) == ("directory", str(pact_dir), None)
     assert "not publishing" in plan.describe()
 
 
 def test_broker_when_its_url_is_set(pact_dir: Path) -> None:
     settings = load_settings(
+        PipelineSettings,
         pact_dir=pact_dir,
         broker_base_url=BROKER,
         broker_token=SECRET,
@@ -56,6 +57,7 @@ def test_broker_when_its_url_is_set(pact_dir: Path) -> None:
     assert {"matchingBranch": True} in plan.consumer_version_selectors
     assert plan.include_pending is True
     assert plan.include_wip_since == dt.date(2026, 2, 1)
+    assert plan_verification(settings.model_copy(update={"include_wip_pacts_since": "off"})).include_wip_since is None
     assert plan.provider_branch == "feat/x"
     assert plan.credentials.token is not None
     assert SECRET not in plan.describe()
@@ -65,7 +67,12 @@ def test_broker_when_its_url_is_set(pact_dir: Path) -> None:
 def test_pact_url_wins_over_the_broker(pact_dir: Path) -> None:
     url = f"{BROKER}/pacts/provider/p/consumer/c/version/1"
     settings = load_settings(
-        pact_dir=pact_dir, broker_base_url=BROKER, broker_username="u", broker_password=SECRET, pact_url=url
+        PipelineSettings,
+        pact_dir=pact_dir,
+        broker_base_url=BROKER,
+        broker_username="u",
+        broker_password=SECRET,
+        pact_url=url,
     )
     plan = plan_verification(settings)
     assert (plan.source, plan.location) == ("url", url)
@@ -74,14 +81,16 @@ def test_pact_url_wins_over_the_broker(pact_dir: Path) -> None:
 
 
 def test_pact_url_may_be_a_local_file(pact_dir: Path) -> None:
-    plan = plan_verification(load_settings(pact_url=str(pact_dir / "a.json")))
+    plan = plan_verification(load_settings(PipelineSettings, pact_url=str(pact_dir / "a.json")))
     assert plan.source == "url"
 
 
 def test_publish_options_only_when_enabled(pact_dir: Path) -> None:
     common = {"pact_dir": pact_dir, "broker_base_url": BROKER, "git_commit": "abc", "git_branch": "main"}
-    assert plan_verification(load_settings(**common)).publish is None
-    plan = plan_verification(load_settings(**common, publish_verification_results=True, build_url="http://ci/1"))
+    assert plan_verification(load_settings(PipelineSettings, **common)).publish is None
+    plan = plan_verification(
+        load_settings(PipelineSettings, **common, publish_verification_results=True, build_url="http://ci/1")
+    )
     assert plan.publish is not None
     assert (plan.publish.version, plan.publish.branch, plan.publish.build_url) == ("abc", "main", "http://ci/1")
 
@@ -95,7 +104,7 @@ def test_publish_options_only_when_enabled(pact_dir: Path) -> None:
     ],
 )
 def test_unusable_sources_are_explained(overrides: dict[str, object], named: str) -> None:
-    settings = load_settings(**overrides)
+    settings = load_settings(PipelineSettings, **overrides)
     if "git_branch" in overrides:
         settings.git_branch = None  # as in a detached checkout
     with pytest.raises(SettingsError, match=named):
@@ -104,45 +113,78 @@ def test_unusable_sources_are_explained(overrides: dict[str, object], named: str
 
 def test_empty_directory_fails_unless_allowed(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="PACT_FAIL_IF_NO_PACTS_FOUND"):
-        plan_verification(load_settings(pact_dir=tmp_path))
-    plan = plan_verification(load_settings(pact_dir=tmp_path, fail_if_no_pacts_found=False))
+        plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path, fail_if_no_pacts_found=False))
     assert plan.fail_if_no_pacts is False
 
 
-def test_every_local_pact_is_verified_under_the_provider_name_it_gives(tmp_path: Path) -> None:
-    """The verifier replays only pacts naming the provider it is given and skips the rest in
-    silence; pact-js consumers call this API `pactflow-example-provider`, others name it after
-    their own example provider. A pact in PACT_DIR is verified whatever name it uses."""
+def test_only_pacts_for_this_provider_are_verified(tmp_path: Path) -> None:
+    ours = write_pact(tmp_path / "python.json")
+    write_pact(tmp_path / "orders.json", provider="order-service")
+    write_pact(tmp_path / "billing.json", provider="billing")
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
+    assert plan.pact_files == (ours,)
+    assert plan.skipped == "skipped 2 pacts for other providers: billing, order-service"
+
+
+def test_no_pact_for_this_provider_names_the_ones_found(tmp_path: Path) -> None:
     write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    plan = plan_verification(load_settings(pact_dir=tmp_path))
-    assert plan.provider_names == ("pactflow-example-provider",)
-    assert "including pacts that call this provider 'pactflow-example-provider'" in plan.describe()
-    write_pact(tmp_path / "python.json")
-    write_pact(tmp_path / "dotnet.json", provider="pactflow-example-provider-dotnet")
-    assert plan_verification(load_settings(pact_dir=tmp_path)).provider_names == (
-        PROVIDER,
-        "pactflow-example-provider",
-        "pactflow-example-provider-dotnet",
+    with pytest.raises(SettingsError, match=r"^PACT_DIR: no pact there is for pactflow-example-provider-python, only "
+                       r"for pactflow-example-provider; .*PACTICIPANT=<name>"):  # fmt: skip
+        plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
+    plan = plan_verification(
+        load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant="pactflow-example-provider")
     )
+    assert (plan.pact_files, plan.skipped) == ((tmp_path / "js.json",), None)
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"provider": {}}', '{"provider": {"name": 3}}'])
 def test_a_file_that_is_not_a_pact_is_named(tmp_path: Path, content: str) -> None:
     (tmp_path / "junk.json").write_text(content)
     with pytest.raises(SettingsError, match=r"PACT_DIR: .*junk.json.* is not a pact file"):
-        plan_verification(load_settings(pact_dir=tmp_path))
+        plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
     with pytest.raises(SettingsError, match=r"PACT_URL: .*junk.json.* is not a pact file"):
-        plan_verification(load_settings(pact_url=str(tmp_path / "junk.json")))
+        plan_verification(load_settings(PipelineSettings, pact_url=str(tmp_path / "junk.json")))
 
 
-def test_a_pact_url_file_is_verified_under_the_provider_name_it_gives(tmp_path: Path) -> None:
+def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None:
     path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    assert plan_verification(load_settings(pact_url=str(path))).provider_names == ("pactflow-example-provider",)
+    with pytest.raises(SettingsError, match=r"^PACT_URL: no pact there is for .*PACTICIPANT"):
+        plan_verification(load_settings(PipelineSettings, pact_url=str(path)))
+
+
+@pytest.mark.parametrize(
+    ("filters", "shown"),
+    [
+        pytest.param({"description_filter": "get a product"}, "PACT_DESCRIPTION='get a product'", id="description"),
+        pytest.param({"state_filter": "products exist"}, "PACT_PROVIDER_STATE='products exist'", id="state"),
+        pytest.param({"no_state_filter": True}, "PACT_PROVIDER_NO_STATE", id="no state"),
+    ],
+)
+def test_filters_select_interactions_when_not_publishing(
+    pact_dir: Path, filters: dict[str, object], shown: str
+) -> None:
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=pact_dir, **filters))
+    assert f"only interactions matching {shown}" in plan.describe()
+
+
+@pytest.mark.parametrize("variable", ["PACT_DESCRIPTION", "PACT_PROVIDER_STATE", "PACT_PROVIDER_NO_STATE"])
+def test_a_filter_is_refused_when_publishing(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    """A filtered run's result would overwrite the full one in the broker."""
+    for name, value in {variable: "true", "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true", "GIT_COMMIT": "abc",
+                        "PACT_BROKER_BASE_URL": BROKER}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(PipelineSettings)
+    assert variable in str(raised.value)
+    assert "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true" in str(raised.value)
 
 
 def test_a_local_pact_url_cannot_publish(pact_dir: Path) -> None:
     """Results need the broker links a local file lacks: say so before verifying, not after."""
-    settings = load_settings(pact_url=str(pact_dir / "a.json"), publish_verification_results=True, git_commit="abc")
+    settings = load_settings(
+        PipelineSettings, pact_url=str(pact_dir / "a.json"), publish_verification_results=True, git_commit="abc"
+    )
     with pytest.raises(SettingsError, match=r"PACT_URL: .* is a local file.*PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"):
         plan_verification(settings)
 
@@ -159,7 +201,7 @@ def test_a_local_pact_url_cannot_publish(pact_dir: Path) -> None:
     ],
 )
 def test_broker_credentials_only_go_to_the_broker(pact_url: str, *, allowed: bool) -> None:
-    settings = load_settings(pact_url=pact_url, broker_base_url=BROKER, broker_token=SECRET)
+    settings = load_settings(PipelineSettings, pact_url=pact_url, broker_base_url=BROKER, broker_token=SECRET)
     if allowed:
         assert plan_verification(settings).credentials.token is not None
         return
@@ -169,10 +211,10 @@ def test_broker_credentials_only_go_to_the_broker(pact_url: str, *, allowed: boo
 
 
 def test_a_pact_url_without_credentials_may_be_anywhere() -> None:
-    plan = plan_verification(load_settings(pact_url="https://pacts.example/p.json"))
+    plan = plan_verification(load_settings(PipelineSettings, pact_url="https://pacts.example/p.json"))
     assert (plan.source, plan.credentials.describe()) == ("url", "no authentication")
     with pytest.raises(SettingsError, match=r"\(unset\)"):
-        plan_verification(load_settings(pact_url="https://pacts.example/p.json", broker_token=SECRET))
+        plan_verification(load_settings(PipelineSettings, pact_url="https://pacts.example/p.json", broker_token=SECRET))
 
 
 def test_origin_leaves_out_default_ports_and_credentials() -> None:

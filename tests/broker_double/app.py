@@ -724,11 +724,17 @@ class BrokerDouble:
     async def matrix(self, request: Request) -> Response:
         selectors, options = self._parse_matrix_query(request.url.query)
         environment_name = options.get("environment")
-        if len(selectors) != 1 or "version" not in selectors[0] or not environment_name:
-            raise HTTPException(404, "only `can-i-deploy --pacticipant P --version V --to-environment E` is modelled")
-        env = next((e for e in self.environments.values() if e.name == environment_name), None)
+        if len(selectors) != 1 or "version" not in selectors[0]:
+            raise HTTPException(404, "only the matrix of one pacticipant version is modelled")
         provider, number = selectors[0]["pacticipant"], selectors[0]["version"]
         b = self._base(request)
+        if not environment_name:
+            return self._version_matrix(b, provider, number)
+        return self._deployment_matrix(b, provider, number, environment_name)
+
+    def _deployment_matrix(self, b: str, provider: str, number: str, environment_name: str) -> Response:
+        """`can-i-deploy --to-environment`: this provider version against what the environment runs."""
+        env = next((e for e in self.environments.values() if e.name == environment_name), None)
         if env is None:
             return _hal({"errors": [f"Environment with name '{environment_name}' does not exist"]}, 400)
         if provider not in self.pacticipants:  # pact_broker's matrix service validates the selectors first
@@ -761,6 +767,26 @@ class BrokerDouble:
             rows, deployable=True, reason="All required verification results are published and successful"
         )
 
+    def _version_matrix(self, base: str, provider: str, number: str) -> Response:
+        """What a provider version verified: a row per pact, with its latest result from that version."""
+        rows = []
+        for pub in self.publications:
+            results = [
+                v
+                for v in self.verifications
+                if v.sha == pub.sha and (v.provider, v.provider_version) == (provider, number)
+            ]
+            if pub.provider == provider and results:
+                latest = max(results, key=lambda v: v.id)
+                rows.append(self._row(base, pub, number, latest))
+        failed = any(not r["verificationResult"]["success"] for r in rows)
+        reason = (
+            "The verification results for some integrations failed"
+            if failed
+            else "All verification results are successful"
+        )
+        return self._matrix_body(rows, deployable=bool(rows) and not failed, reason=reason)
+
     def _matrix_row(self, base: str, provider: str, number: str, deployment: _Deployment) -> Json:
         """The consumer version deployed in the environment against this provider version ({} if no pact)."""
         pub = self._latest(
@@ -779,10 +805,12 @@ class BrokerDouble:
             for v in self.verifications
             if v.sha == pub.sha and v.provider == provider and v.provider_version == number
         ]
-        latest = max(results, key=lambda v: v.id, default=None)
+        return self._row(base, pub, number, max(results, key=lambda v: v.id, default=None))
+
+    def _row(self, base: str, pub: _Publication, number: str, latest: _Verification | None) -> Json:
         return {
             "consumer": {"name": pub.consumer, "version": {"number": pub.consumer_version}},
-            "provider": {"name": provider, "version": {"number": number}},
+            "provider": {"name": pub.provider, "version": {"number": number}},
             "pact": {"createdAt": pub.created_at.isoformat()},
             "verificationResult": (
                 {"success": latest.success, "_links": self._verification_body(base, latest)["_links"]}

@@ -1,74 +1,68 @@
-"""Turn a `VerificationPlan` into a configured pact-python `Verifier` and run it.
+"""Verify the provider with pact-python: a `VerificationPlan` becomes a configured `pact.Verifier`.
 
-Kept apart from the test functions so the real verification and the negative controls use
-exactly the same configuration.
+`verify` is what `invoke verify`, `ci` and `ci-webhook` run, in their own process, and what
+`test_provider_honours_pacts` runs under pytest: the real verifier against the app served by a
+real uvicorn server on loopback. The negative controls use `run_verification`, the same code.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import json
 import re
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pact import Verifier
-from pact.logging import forwarding_level
 
-from example_provider.app import PROVIDER_STATES_PATH
-from example_provider.pipeline import BrokerUnavailableError, check_pact_source
-from example_provider.verification import VerificationPlan
-
-logger = logging.getLogger(__name__)
-
-
-#: What the Rust verifier logs after each publication (pact_verifier's `publish_result`): it
-#: never fails the run on its own, so the harness reads these to make a failed publish fail.
-PUBLISHED = "Results published to Pact Broker"
-PUBLISH_FAILED = "Publishing of verification results failed"
-VERIFIER_LOGGER = "pact.ffi.pact_verifier"
-
-
-class NoPactsFoundWarning(UserWarning):
-    """The broker selected no pact and the settings allow that: the run passes, verifying nothing."""
-
-
-class PendingPactFailureWarning(UserWarning):
-    """A pending (or WIP) pact failed: reported, but it does not fail the build by design."""
+from example_provider.app import PROVIDER_STATES_PATH, create_app
+from example_provider.pipeline import BrokerUnavailableError, authorization_header, broker_request, check_pact_source
+from example_provider.products import ProductRepository
+from example_provider.settings import PipelineSettings
+from example_provider.verification import VerificationPlan, origin, plan_verification
+from tests.servers import serve_in_thread
 
 
 @dataclass
 class VerificationOutcome:
     passed: bool
-    output: str
-    results: dict[str, object]
-    problems: list[str] = field(default_factory=list)
+    output: str  # the verifier's report, which the verifier has printed already
+    interactions: list[dict[str, object]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why it failed, beyond the report
+    notes: list[str] = field(default_factory=list)  # what passed but deserves a line
 
 
-def build_verifier(plan: VerificationPlan, base_url: str, provider: str | None = None) -> Verifier:
-    """Configure a verifier for the provider served at `base_url`, as `provider` (default: `plan.provider`).
+def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
+    """Configure a verifier for the provider served at `base_url`.
 
     States are changed through the app's own state-change endpoint, the one external
     verifiers use, so both ways of verifying run the same code. A state that fails there
     answers 400, which the verifier reports at once; pact-python's in-process callback
-    answers 500 instead, which the verifier retries with backoff for about two minutes
-    per interaction (measured) before it reports the failure.
+    answers 500 instead, which the verifier retries for minutes (pact-python #1665).
     """
-    host = urlsplit(base_url).hostname or "127.0.0.1"
     verifier = (
-        Verifier(provider or plan.provider, host=host)
+        Verifier(plan.provider, host=urlsplit(base_url).hostname or "127.0.0.1")
         .add_transport(url=base_url)
         .state_handler(base_url + PROVIDER_STATES_PATH, teardown=True, body=True)
         .set_error_on_empty_pact(enabled=plan.fail_if_no_pacts)
         .set_coloured_output(enabled=False)
     )
+    if plan.description_filter or plan.state_filter or plan.no_state_filter:
+        verifier.filter(plan.description_filter, state=plan.state_filter, no_state=plan.no_state_filter)
+    _add_source(verifier, plan)
+    if plan.publish:
+        verifier.set_publish_options(
+            version=plan.publish.version, branch=plan.publish.branch, url=plan.publish.build_url
+        )
+    return verifier
+
+
+def _add_source(verifier: Verifier, plan: VerificationPlan) -> None:
     creds = plan.credentials
     token = creds.token.get_secret_value() if creds.token else None
     password = creds.password.get_secret_value() if creds.password else None
-    if plan.source == "directory":
-        verifier.add_source(plan.location)
+    if plan.source == "directory" or plan.pact_files:
+        for path in plan.pact_files:
+            verifier.add_source(path)
     elif plan.source == "url":
         # `add_source` does not read the broker variables: credentials go in explicitly.
         if token:
@@ -92,112 +86,85 @@ def build_verifier(plan: VerificationPlan, base_url: str, provider: str | None =
         for selector in plan.consumer_version_selectors:
             builder.consumer_version(**{_snake_case(key): value for key, value in selector.items()})
         builder.build()
-    if plan.publish:
-        verifier.set_publish_options(
-            version=plan.publish.version, branch=plan.publish.branch, url=plan.publish.build_url
-        )
-    return verifier
 
 
 def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.messages: list[tuple[int, str]] = []
+def _unpublished(plan: VerificationPlan, interactions: list[dict[str, object]]) -> list[str]:
+    """Ask the broker whether this provider version's results arrived for every consumer verified.
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append((record.levelno, record.getMessage()))
-
-
-@contextlib.contextmanager
-def _verifier_log() -> Iterator[_Collect]:
-    """Collect what the verifier logs (pact-python forwards the FFI's INFO events to `logging`)."""
-    target = logging.getLogger(VERIFIER_LOGGER)
-    handler, level = _Collect(), target.level
-    target.addHandler(handler)
-    if target.getEffectiveLevel() > logging.INFO:
-        target.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        target.removeHandler(handler)
-        target.setLevel(level)
-
-
-def _publish_problems(plan: VerificationPlan, log: _Collect, interactions: list[object]) -> list[str]:
-    if not plan.publish:
+    The verifier only logs a failed publication; the broker's matrix says what it holds.
+    """
+    if not plan.publish or not interactions:
         return []
-    failures = [message for level, message in log.messages if PUBLISH_FAILED in message and level >= logging.ERROR]
-    published = sum(PUBLISHED in message for _, message in log.messages)
-    if failures:
-        return [f"the verification results were NOT published to the broker: {failures[0]}"]
-    # The success line is an INFO event: only its absence at a forwarding level that admits it means anything.
-    if interactions and not published and forwarding_level() <= logging.INFO:
-        return ["the verification results were NOT published to the broker (the verifier reported no publication)"]
+    broker = plan.location.rstrip("/") if plan.source == "broker" else origin(plan.location)
+    query = f"q[][pacticipant]={quote(plan.provider)}&q[][version]={quote(plan.publish.version)}&latestby=cvpv"
+    creds = plan.credentials
+    headers = authorization_header(creds.token, creds.username, creds.password)
+    try:
+        matrix = json.loads(broker_request(f"{broker}/matrix?{query}", broker=broker, headers=headers))["matrix"]
+    except (BrokerUnavailableError, ValueError, KeyError) as error:
+        return [f"the broker could not say whether the verification results were published: {error}"]
+    published = {row["consumer"]["name"] for row in matrix if row.get("verificationResult")}
+    missing = sorted({str(item.get("consumer")) for item in interactions} - published)
+    if missing:
+        version = plan.publish.version
+        return [f"the broker holds no verification results from {plan.provider} {version} for {', '.join(missing)}"]
     return []
 
 
-def _pending_failures(interactions: list[object]) -> list[str]:
-    return [
+def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
+    """Verify the provider at `base_url` as `plan` says; the verifier prints its report."""
+    verifier = build_verifier(plan, base_url)
+    try:
+        verifier.verify()
+        passed = True
+    except RuntimeError:
+        passed = False
+    output = str(verifier.output(strip_ansi=True))
+    interactions: list[dict[str, object]] = verifier.results.get("interactionResults") or []
+    outcome = VerificationOutcome(passed, output, interactions, _unpublished(plan, interactions))
+    broken = next((line for line in output.splitlines() if "No pacts found" in line and "IO Error" in line), None)
+    if plan.source == "broker" and broken:
+        # The verifier files a broker failure under "no pacts"; a broker that failed is never "no pacts".
+        outcome.problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {broken.strip()}")
+    elif plan.source == "broker" and not interactions:
+        if plan.fail_if_no_pacts:
+            problem = (
+                f"the broker returned no pacts for {plan.provider}; PACT_FAIL_IF_NO_PACTS_FOUND=false lets that pass"
+            )
+            outcome.problems.append(problem)
+        else:
+            outcome.notes.append(f"the broker returned no pacts for {plan.provider}: nothing was verified")
+    pending = [
         f"{item.get('consumer')}: {item.get('description')}"
         for item in interactions
-        if isinstance(item, dict) and item.get("pending") and item.get("result") != "OK"
+        if item.get("pending") and item.get("result") != "OK"
     ]
-
-
-def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
-    logger.info(plan.describe())
-    try:
-        check_pact_source(plan)
-    except BrokerUnavailableError as error:
-        return VerificationOutcome(passed=False, output=str(error), results={}, problems=[str(error)])
-    passed, outputs, interactions = True, list[str](), list[object]()
-    with _verifier_log() as log:
-        for provider in plan.provider_names:  # one name, unless local pacts name this API differently
-            verifier = build_verifier(plan, base_url, provider)
-            try:
-                verifier.verify()
-            except RuntimeError:
-                passed = False
-            outputs.append(str(verifier.output(strip_ansi=True)))
-            interactions += verifier.results.get("interactionResults") or []
-    output = "\n".join(outputs)
-    publish_problems = _publish_problems(plan, log, interactions)
-    problems = list(publish_problems)
-    said = [output] + [message for _, message in log.messages]
-    broken = next((m for m in said if "No pacts found" in m and "IO Error" in m), None)
-    if plan.source == "broker" and broken:
-        # The verifier files a broker failure under "no pacts"; with PACT_FAIL_IF_NO_PACTS_FOUND=false it
-        # would even pass. A broker that failed is never "no pacts".
-        problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {broken.strip()}")
-        passed = False
-    elif plan.source == "broker" and not interactions and any("No pacts found" in m for m in said):
-        if plan.fail_if_no_pacts:
-            problems.append(
-                f"the broker returned no pacts for {plan.provider} ({plan.describe()}); "
-                "set PACT_FAIL_IF_NO_PACTS_FOUND=false to let this pass"
-            )
-        else:
-            warnings.warn(
-                NoPactsFoundWarning(
-                    f"the broker returned no pacts for {plan.provider}: nothing was verified, "
-                    "and PACT_FAIL_IF_NO_PACTS_FOUND=false lets that pass"
-                ),
-                stacklevel=2,
-            )
-    pending = _pending_failures(interactions)
     if pending:
-        warnings.warn(
-            PendingPactFailureWarning(
-                f"{len(pending)} interaction(s) of pending or work-in-progress pacts failed; they do not fail "
-                "the build until the provider has verified them once (docs.pact.io/pending): " + "; ".join(pending)
-            ),
-            stacklevel=2,
+        outcome.notes.append(
+            f"{len(pending)} interaction(s) of pending or work-in-progress pacts failed, which does not fail the "
+            "build until this provider has verified them once (docs.pact.io/pending): " + "; ".join(pending)
         )
-    if problems:
-        output = "\n".join(problems) + "\n\n" + output
-    results: dict[str, object] = {"interactionResults": interactions}
-    return VerificationOutcome(passed and not publish_problems, output, results, problems)
+    outcome.passed = outcome.passed and not outcome.problems
+    return outcome
+
+
+def verify(settings: PipelineSettings) -> bool:
+    """Verify the app against the pacts the settings select, saying what and why; whether it passed.
+
+    Raises `SettingsError` or `BrokerUnavailableError` before verifying anything when the
+    settings or the pact source cannot be used.
+    """
+    plan = plan_verification(settings)
+    print(plan.describe(), flush=True)  # noqa: T201 - this is the command's output
+    if plan.skipped:
+        print(plan.skipped, flush=True)  # noqa: T201
+    check_pact_source(plan)
+    with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as base_url:
+        outcome = run_verification(plan, base_url)
+    for line in outcome.notes + outcome.problems:
+        print(line, flush=True)  # noqa: T201
+    return outcome.passed

@@ -2,43 +2,42 @@
 
 The source of pacts comes from settings (see `example_provider.verification`): the bundled
 `pacts/` by default, a directory via `PACT_DIR`, a broker via `PACT_BROKER_BASE_URL`, or one
-pact via `PACT_URL`. `invoke verify` runs only `test_provider_honours_pacts`.
+pact via `PACT_URL`. `invoke verify` runs what `test_provider_honours_pacts` runs.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from example_provider.settings import SettingsError, load_settings
+from example_provider.pipeline import BrokerUnavailableError
+from example_provider.settings import PipelineSettings, SettingsError, load_settings
 from example_provider.verification import VerificationPlan, plan_verification
-from tests.contract.harness import run_verification
+from tests.contract.harness import run_verification, verify
 
 FIXTURES = Path(__file__).parent / "pacts"
+PROVIDER = "pactflow-example-provider-python"
+JS_PROVIDER = "pactflow-example-provider"  # what the pact-js consumers call this API
 
 
 @pytest.mark.uses_environment
-def test_provider_honours_pacts(provider_url: str) -> None:
+def test_provider_honours_pacts() -> None:
+    """What `invoke verify` runs, with the same settings: the gate of every build."""
     try:
-        plan = plan_verification(load_settings())
-    except SettingsError as error:
-        problem = str(error)
-    else:
-        problem = ""
-    if problem:
-        pytest.fail(problem, pytrace=False)
-    outcome = run_verification(plan, provider_url)
-    if not outcome.passed:
-        pytest.fail(f"{plan.describe()}\n\nPact verification failed:\n{outcome.output}", pytrace=False)
-    print(outcome.output)  # noqa: T201 - the verifier report, shown live by `invoke verify` (pytest -s)
+        passed = verify(load_settings(PipelineSettings))
+    except (SettingsError, BrokerUnavailableError) as error:
+        pytest.fail(str(error), pytrace=False)
+    assert passed, "the provider does not honour its pacts (see the verifier's report above)"
 
 
-def _directory_plan(directory: Path) -> VerificationPlan:
+def _directory_plan(directory: Path, pacticipant: str = PROVIDER) -> VerificationPlan:
     """The plan `PACT_DIR=<directory> invoke verify` makes, with the default settings."""
-    return plan_verification(load_settings(pact_dir=directory, pact_url=None, broker_base_url=None))
+    settings = load_settings(PipelineSettings, pact_dir=directory, pacticipant=pacticipant)
+    return plan_verification(settings)
 
 
 def _copy(name: str, directory: Path, provider: str | None = None) -> dict[str, Any]:
@@ -51,36 +50,49 @@ def _copy(name: str, directory: Path, provider: str | None = None) -> dict[str, 
 
 
 @pytest.mark.parametrize(
-    "pact_file",
+    ("pact_file", "provider"),
     [
-        pytest.param("good/js-consumer-v2.json", id="pact-js consumer, V2 spec, charset and Authorization"),
-        pytest.param("good/js-consumer-v3.json", id="pact-js consumer, V3 spec, state params"),
-        pytest.param("good/python-consumer-v4.json", id="pact-python consumer, V4 spec"),
+        pytest.param(
+            "good/js-consumer-v2.json", JS_PROVIDER, id="pact-js consumer, V2 spec, charset and Authorization"
+        ),
+        pytest.param("good/js-consumer-v3.json", JS_PROVIDER, id="pact-js consumer, V3 spec, state params"),
+        pytest.param("good/python-consumer-v4.json", PROVIDER, id="pact-python consumer, V4 spec"),
     ],
 )
-def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, tmp_path: Path) -> None:
+def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, provider: str, tmp_path: Path) -> None:
     pact = _copy(pact_file, tmp_path)
-    outcome = run_verification(_directory_plan(tmp_path), provider_url)
+    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url)
     assert outcome.passed, outcome.output
-    assert len(outcome.results["interactionResults"]) == len(pact["interactions"])  # type: ignore[arg-type]
+    assert len(outcome.interactions) == len(pact["interactions"])
 
 
-def test_pacts_naming_this_api_differently_are_all_verified(provider_url: str, tmp_path: Path) -> None:
-    """The pact-js consumers call this API `pactflow-example-provider`, others after their own
-    example provider: a directory of such pacts must verify every interaction of every pact,
-    not just those naming PACTICIPANT (the verifier would skip the rest and report success)."""
-    pacts = [
-        _copy("good/js-consumer-v2.json", tmp_path),
-        _copy("good/js-consumer-v3.json", tmp_path, "pactflow-example-provider-dotnet"),
-        _copy("good/python-consumer-v4.json", tmp_path),
-    ]
+def test_pacts_for_other_providers_are_skipped_and_named(provider_url: str, tmp_path: Path) -> None:
+    """A consumer's pacts folder holds pacts for several providers: only ours are verified."""
+    ours = _copy("good/python-consumer-v4.json", tmp_path)
+    orders = copy.deepcopy(ours)
+    orders["consumer"]["name"], orders["provider"]["name"] = "web-app", "order-service"
+    orders["interactions"][0]["request"]["path"] = "/orders/1"  # a 404 here, were it verified
+    (tmp_path / "web-app-order-service.json").write_text(json.dumps(orders), encoding="utf-8")
+
     plan = _directory_plan(tmp_path)
-    assert len(plan.provider_names) == 3
     outcome = run_verification(plan, provider_url)
+
+    assert plan.skipped == "skipped 1 pact for other providers: order-service"
     assert outcome.passed, outcome.output
-    verified = {(r["consumer"], r["description"]) for r in outcome.results["interactionResults"]}  # type: ignore[attr-defined]
-    expected = {(p["consumer"]["name"], i["description"]) for p in pacts for i in p["interactions"]}
-    assert verified == expected
+    assert [(r["consumer"], r["description"]) for r in outcome.interactions] == [
+        (ours["consumer"]["name"], ours["interactions"][0]["description"])
+    ]
+
+
+def test_a_source_with_no_pact_for_this_provider_is_one_clear_error(tmp_path: Path) -> None:
+    _copy("good/js-consumer-v2.json", tmp_path)
+    _copy("good/python-consumer-v4.json", tmp_path, "order-service")
+    with pytest.raises(SettingsError) as raised:
+        _directory_plan(tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"PACT_DIR: no pact there is for {PROVIDER}, only for order-service, {JS_PROVIDER};")
+    assert "set PACTICIPANT=<name>" in message
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize(
@@ -94,14 +106,14 @@ def test_pacts_naming_this_api_differently_are_all_verified(provider_url: str, t
 )
 @pytest.mark.parametrize(
     "provider",
-    [pytest.param(None, id="this provider"), pytest.param("pactflow-example-provider-golang", id="other name")],
+    [pytest.param(PROVIDER, id="this provider"), pytest.param(JS_PROVIDER, id="PACTICIPANT naming it otherwise")],
 )
 def test_broken_pact_fails_verification(
-    provider_url: str, pact_file: str, expected_mismatch: str, provider: str | None, tmp_path: Path
+    provider_url: str, pact_file: str, expected_mismatch: str, provider: str, tmp_path: Path
 ) -> None:
     """Negative controls: the gate must be able to fail, and say why, whichever name the pact uses."""
     _copy(f"broken/{pact_file}", tmp_path, provider)
-    _copy("good/python-consumer-v4.json", tmp_path)  # a good pact beside it must not hide the failure
-    outcome = run_verification(_directory_plan(tmp_path), provider_url)
+    _copy("good/python-consumer-v4.json", tmp_path, provider)  # a good pact beside it must not hide the failure
+    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url)
     assert not outcome.passed, "a broken pact passed verification"
     assert expected_mismatch in outcome.output, outcome.output

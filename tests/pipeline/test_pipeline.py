@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from example_provider import pipeline
-from example_provider.settings import Settings, SettingsError
+from example_provider.settings import PipelineSettings, SettingsError
 from tests.pipeline.conftest import setting_names
 from tests.servers import refusing_url
 
@@ -27,7 +27,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def _settings(**values: Any) -> Settings:
+def _settings(**values: Any) -> PipelineSettings:
     base: dict[str, Any] = {
         "broker_base_url": "https://broker.example/",
         "git_commit": "abc1234def",
@@ -35,7 +35,7 @@ def _settings(**values: Any) -> Settings:
         "pact_cli": "/opt/pact/bin/pact",
         "github_repository": "acme/provider",
     }
-    return Settings(**(base | values))
+    return PipelineSettings(**(base | values))
 
 
 @pytest.mark.parametrize(

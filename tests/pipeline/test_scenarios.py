@@ -135,7 +135,7 @@ def test_a_broken_pact_no_provider_version_has_verified_yet_is_pending(productio
         _pact_dir(tmp_path, FIXTURE_PACTS / "broken" / "wrong-status.json"), "broken-1", "main"
     )
 
-    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_INCLUDE_WIP_PACTS_SINCE="")
+    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_INCLUDE_WIP_PACTS_SINCE="off")
 
     assert run.returncode == 0, run.output
     assert "WIP off" in run.output
@@ -156,7 +156,6 @@ def test_a_broken_pact_from_a_new_consumer_branch_is_pending_and_does_not_fail_t
     run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main")
 
     assert run.returncode == 0, run.output
-    assert "PendingPactFailureWarning" in run.output
     assert "pending or work-in-progress pacts failed" in run.output
     assert f"{BROKEN_CONSUMER}: product 10 expected to be missing" in run.output
     results = {consumer: success for consumer, _, success in _results(production)}
@@ -189,7 +188,7 @@ def test_a_failed_publication_fails_the_build(production: Pipeline) -> None:
     run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main")
 
     assert run.returncode != 0
-    assert "the verification results were NOT published to the broker" in run.output
+    assert f"the broker holds no verification results from {PROVIDER} " in run.output
     assert "can-i-deploy" not in production.broker_subcommands(), "the build stops at the test step"
     assert production.double.deployments_of(PROVIDER) == []
 
@@ -205,8 +204,7 @@ def test_no_pacts_from_the_broker_is_said_clearly_and_fails_by_default(productio
 def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -> None:
     run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_FAIL_IF_NO_PACTS_FOUND="false")
 
-    assert "NoPactsFoundWarning: the broker returned no pacts" in run.output
-    assert "1 passed" in run.output, "the test step passes"
+    assert f"the broker returned no pacts for {PROVIDER}: nothing was verified" in run.output, "the test step passes"
     assert f"Pacticipant {PROVIDER} not found" in run.output, "the broker has never heard of this provider"
     assert run.returncode != 0, "an unknown provider version is not deployable, as on a real broker"
     assert production.double.deployments_of(PROVIDER) == []
