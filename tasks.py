@@ -28,7 +28,6 @@ from example_provider.settings import (
     load_settings,
     settings_table,
 )
-from tests.contract.harness import verify as verify_pacts
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
@@ -58,17 +57,24 @@ def _settings() -> PipelineSettings:
 
 def _verify(settings: PipelineSettings, failure: str) -> None:
     """Verify the pacts the settings select (the verifier prints its report); `failure` if it fails."""
-    if not _or_fail(verify_pacts, settings):
+    from tests.contract.harness import verify  # noqa: PLC0415 - the app and the verifier: only tasks that verify load them
+
+    if not _or_fail(verify, settings):
         _fail(failure)
 
 
-@task(help={"k": "only run tests whose names match this pytest -k expression"})
-def test(c: Context, k: str = "") -> None:
+@task(
+    help={
+        "k": "only run tests whose names match this pytest -k expression",
+        "workers": "parallel pytest workers (default 4: most tests wait on other processes); 0 runs in one process",
+    }
+)
+def test(c: Context, k: str = "", workers: int = 4) -> None:
     """Run every test: unit tests, contract verification and the pipeline scenarios."""
     _settings()
     _or_fail(load_settings, ServerSettings)
     selection = f" -k {shlex.quote(k)}" if k else ""
-    c.run(f"{PYTHON} -m pytest {shlex.quote(str(ROOT / 'tests'))}{selection}", env=TOOL_ENV)
+    c.run(f"{PYTHON} -m pytest -n {workers} {shlex.quote(str(ROOT / 'tests'))}{selection}", env=TOOL_ENV)
 
 
 @task
@@ -101,8 +107,8 @@ def serve(c: Context, host: str = "", port: int = 0, provider_states: bool = Fal
         "duration": "seconds of wrk load per server and route (default 10)",
         "connections": "concurrent wrk connections (default 32)",
         "rounds": "alternating wrk rounds per server and route; the median is reported (default 1)",
-        "interactions": "interactions in the generated pact for the verification cost (default 200)",
-        "verify_rounds": "back-to-back verification pairs; the median pair is reported (default 9)",
+        "verify_rounds": "back-to-back rounds of the verifier comparison; the median is reported (default 9)",
+        "suite": "also time `invoke test` (default on; --no-suite skips it)",
     }
 )
 def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
@@ -110,12 +116,12 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
     duration: int = 10,
     connections: int = 32,
     rounds: int = 1,
-    interactions: int = 200,
     verify_rounds: int = 9,
+    suite: bool = True,  # noqa: FBT001, FBT002 - an invoke flag
 ) -> None:
-    """Benchmark the provider against the original example's (needs wrk): req/s, p50, p99, verification cost."""
+    """Benchmark against the baselines (needs wrk): serving, the verifier, `invoke verify` and `invoke test`."""
     args = [sys.executable, "-m", "benchmarks.bench", f"--duration={duration}", f"--connections={connections}"]
-    args += [f"--rounds={rounds}", f"--interactions={interactions}", f"--verify-rounds={verify_rounds}"]
+    args += [f"--rounds={rounds}", f"--verify-rounds={verify_rounds}"] + ([] if suite else ["--no-suite"])
     with c.cd(str(ROOT)):
         result = c.run(shlex.join(args), env=TOOL_ENV, warn=True)
     if result is not None and result.failed:

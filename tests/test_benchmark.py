@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-import pytest
+import sys
+from pathlib import Path
 
-from benchmarks import baseline_app
+import pytest
+from pact import Verifier
+
 from benchmarks.bench import (
     BenchmarkError,
     ServingRow,
-    VerificationCost,
+    VerifierCost,
+    WallTime,
     WrkResult,
+    format_feedback,
     format_serving,
-    format_verification,
-    generate_pact,
+    format_verifier,
+    harness_verifier,
     main,
     parse_wrk,
+    stock_verifier,
     time_verification,
+    wall_time,
 )
-from example_provider.app import create_app
-from example_provider.products import ProductRepository
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:41234/product/10
@@ -59,18 +64,37 @@ def test_serving_report_shows_both_servers_and_the_verdict() -> None:
     assert "**2.00x** | | p99 WORSE | target MISSED |" in report
 
 
-def test_verification_report_shows_the_cost_of_states() -> None:
-    report = format_verification(VerificationCost(200, with_states_s=(1.2, 1.3, 1.0), without_states_s=(1.0, 1.0, 1.0)))
-    assert "| 200 | 1.20 s | 6.00 ms | 5.00-6.50 ms |" in report
-    assert "**+20.0 %** (target <= 20 %: met)" in report
+def test_verifier_report_shows_both_sides_and_the_verdict() -> None:
+    report = format_verifier(VerifierCost(stock_ms=(9.0, 8.0, 10.0), ours_ms=(4.0, 4.0, 4.0)))
+    assert "| stock pact-python | 9.00 ms | 8.00-10.00 ms |" in report
+    assert "| example-provider (harness) | 4.00 ms | 4.00-4.00 ms |" in report
+    assert "**2.25x** | target >= 2x: met |" in report
 
 
-def test_states_cost_is_the_median_of_paired_rounds_not_of_each_side() -> None:
+def test_the_speed_up_is_the_median_of_paired_rounds_not_of_each_side() -> None:
     """A round disturbed on one side only moves the result by one rank, not by its size."""
-    cost = VerificationCost(100, with_states_s=(1.1, 3.0, 1.1), without_states_s=(1.0, 1.0, 2.0))
-    assert round(cost.added, 3) == 0.1
+    cost = VerifierCost(stock_ms=(9.0, 30.0, 9.0), ours_ms=(3.0, 3.0, 9.0))
+    assert cost.speed_up == 3.0
     assert cost.met
-    assert not VerificationCost(100, with_states_s=(1.3, 1.3, 1.3), without_states_s=(1.0, 1.0, 1.0)).met
+    assert not VerifierCost(stock_ms=(9.0, 9.0, 9.0), ours_ms=(5.0, 5.0, 5.0)).met
+
+
+def test_fast_feedback_report_shows_targets_and_baselines() -> None:
+    report = format_feedback(
+        [
+            WallTime("`invoke verify`", (1.2, 1.4, 1.3), 2.0),
+            WallTime("through pytest", (4.0, 4.2, 4.1)),
+            WallTime("`invoke test`", (75.0,), 60.0),
+        ]
+    )
+    assert "| `invoke verify` | 1.30 s | 1.20, 1.40, 1.30 | <= 2 s: met |" in report
+    assert "| through pytest | 4.10 s | 4.00, 4.20, 4.10 | baseline |" in report
+    assert "| `invoke test` | 75.00 s | 75.00 | <= 60 s: MISSED |" in report
+
+
+def test_a_command_that_fails_is_an_error_not_a_time() -> None:
+    with pytest.raises(BenchmarkError, match=r"failed \(3\)"):
+        wall_time("a failing command", (sys.executable, "-c", "raise SystemExit(3)"), 1)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten"])
@@ -81,12 +105,14 @@ def test_bad_options_are_refused_with_a_message(value: str, capsys: pytest.Captu
     assert "must be a whole number of at least 1" in capsys.readouterr().err
 
 
-def test_generated_pact_passes_with_states_against_ours_and_without_against_the_baseline() -> None:
-    ours = create_app(ProductRepository(), provider_states=True)
-    assert time_verification(ours, generate_pact(3, with_states=True), with_states=True) > 0
-    assert time_verification(baseline_app.app, generate_pact(3, with_states=False), with_states=False) > 0
+@pytest.mark.parametrize("make", [stock_verifier, harness_verifier])
+def test_the_generated_pact_passes_with_both_verifiers(make: object) -> None:
+    assert time_verification(make, 3) > 0  # type: ignore[arg-type]
 
 
 def test_a_failing_verification_is_an_error_not_a_time() -> None:
+    def wrong_state_url(base_url: str, pact_file: Path) -> Verifier:
+        return stock_verifier(base_url, pact_file).state_handler(base_url + "/nowhere", teardown=True, body=True)
+
     with pytest.raises(BenchmarkError, match="verification failed"):
-        time_verification(create_app(ProductRepository([])), generate_pact(3, with_states=False), with_states=False)
+        time_verification(wrong_state_url, 3)
