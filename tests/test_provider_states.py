@@ -46,6 +46,16 @@ def test_products_exist(states: ProviderStates, name: str) -> None:
     assert states.repository.all() == SEED_PRODUCTS
 
 
+@pytest.mark.parametrize("name", ["products exist", "products exists"])
+def test_products_exist_restores_this_repository_s_seed(name: str) -> None:
+    """Like every other state: the seed the repository was created with, not the module's."""
+    own_seed = (Product(id="1", type="T", name="n", version="v"),)
+    states = ProviderStates(ProductRepository(own_seed))
+    states.repository.replace_all([])
+    states.handle(name, "setup", {})
+    assert states.repository.all() == own_seed
+
+
 def test_setup_starts_from_known_data(states: ProviderStates) -> None:
     states.repository.put(Product(id="leftover", type="T", name="n", version="v"))
     states.handle("a product with ID 10 exists", "setup", {})
