@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,10 @@ from example_provider.pipeline import BrokerUnavailableError
 from example_provider.settings import PipelineSettings, SettingsError, load_settings
 from example_provider.verification import VerificationPlan, plan_verification
 from tests.contract.harness import run_verification, verify
+from tests.process import clean_env
 
 FIXTURES = Path(__file__).parent / "pacts"
+ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "pactflow-example-provider-python"
 JS_PROVIDER = "pactflow-example-provider"  # what the pact-js consumers call this API
 
@@ -117,3 +121,46 @@ def test_broken_pact_fails_verification(
     outcome = run_verification(_directory_plan(tmp_path, provider), provider_url)
     assert not outcome.passed, "a broken pact passed verification"
     assert expected_mismatch in outcome.output, outcome.output
+
+
+@pytest.mark.parametrize(
+    ("filters", "verified"),
+    [
+        pytest.param({"description_filter": "all products"}, ["a request to get all products"], id="PACT_DESCRIPTION"),
+        pytest.param(
+            {"state_filter": "ID 1[01]"},
+            ["a request to get a product", "a request to get a missing product"],
+            id="PACT_PROVIDER_STATE",
+        ),
+    ],
+)
+def test_filters_select_the_interactions_verified(
+    provider_url: str, tmp_path: Path, filters: dict[str, str], verified: list[str]
+) -> None:
+    _copy("good/js-consumer-v2.json", tmp_path)
+    settings = load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant=JS_PROVIDER, **filters)
+    outcome = run_verification(plan_verification(settings), provider_url)
+    assert outcome.passed, outcome.output
+    assert sorted(r["description"] for r in outcome.interactions) == sorted(verified)  # type: ignore[type-var]
+
+
+def test_a_filter_with_publishing_is_refused_before_anything_is_verified() -> None:
+    env = {
+        "PACT_PROVIDER_STATE": "products exist",
+        "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
+        "PACT_BROKER_BASE_URL": "http://127.0.0.1:9",
+        "GIT_COMMIT": "abc",
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("invoke")), "--search-root", str(ROOT), "verify"],
+        env=clean_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("error: invalid settings: PACT_DESCRIPTION, PACT_PROVIDER_STATE or PACT_PROVIDER_NO_STATE")
+    assert "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=true" in line
