@@ -61,6 +61,14 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve anywhere
 
 
+def _hostname(host_header: str) -> str:
+    """The host name in a `Host` header (`name[:port]`, `[v6]:port`); empty when it is not one."""
+    try:
+        return urlsplit(f"//{host_header}").hostname or ""
+    except ValueError:
+        return ""
+
+
 def create_app(
     repository: ProductRepository | None = None,
     *,
@@ -122,9 +130,8 @@ def _add_provider_states(app: FastAPI, states: ProviderStates, *, allow_non_loop
         """Refuse what a web page could send: a simple cross-site POST, or a DNS-rebinding host name."""
         if content_type.split(";")[0].strip().lower() != "application/json":
             raise HTTPException(status_code=415, detail="provider-state changes must be sent as application/json")
-        hostname = urlsplit(f"//{host}").hostname or ""
-        if not allow_non_loopback and not is_loopback(hostname):
-            detail = f"provider-state changes are accepted only for a loopback host, not {hostname!r}"
+        if not allow_non_loopback and not is_loopback(_hostname(host)):
+            detail = f"provider-state changes are accepted only for a loopback host, not {host!r}"
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])

@@ -138,6 +138,7 @@ def test_state_endpoint_rejects_bad_changes(
         pytest.param({"Content-Type": "application/x-www-form-urlencoded"}, 415, "application/json", id="a form"),
         pytest.param({"Host": "evil.example"}, 403, "'evil.example'", id="DNS rebinding"),
         pytest.param({"Host": "127.0.0.1.evil.example:8000"}, 403, "loopback", id="a look-alike host"),
+        pytest.param({"Host": "[::1"}, 403, "loopback", id="a malformed host"),
     ],
 )
 def test_state_endpoint_refuses_what_a_web_page_could_send(
