@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -41,3 +43,12 @@ def test_readme_names_every_task() -> None:
     for name in Collection.from_module(tasks).tasks:
         dashed = name.replace("_", "-")
         assert f"`{dashed}`" in README or f"invoke {dashed}" in README, f"README does not mention task {dashed!r}"
+
+
+def test_the_tasks_keep_the_pact_tools_from_calling_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`invoke verify` runs the verifier in the invoke process itself, not only in the commands it starts."""
+    import tasks  # noqa: PLC0415
+
+    monkeypatch.delenv("PACT_DO_NOT_TRACK")
+    importlib.reload(tasks)
+    assert os.environ["PACT_DO_NOT_TRACK"] == "true"
