@@ -227,7 +227,6 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )
     if settings.broker_url:
-        include_pending = True
         if not settings.git_branch:
             # Pending and WIP pacts are computed per provider branch: without one, the broker
             # would treat every pact as already verified and WIP pacts as absent.
@@ -241,7 +240,7 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
             location=settings.broker_url,
             credentials=Credentials.from_settings(settings),
             consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
-            include_pending=include_pending,
+            include_pending=True,
             include_wip_since=None if settings.include_wip_pacts_since == "off" else settings.include_wip_pacts_since,
             provider_branch=settings.git_branch,
             **common,
