@@ -203,7 +203,7 @@ def create_or_update_webhook(settings: Settings) -> BrokerCommand:
     return _broker(
         settings,
         "create-or-update-webhook",
-        f"https://api.github.com/repos/{repository}/dispatches",
+        f"{settings.github_api_url.rstrip('/')}/repos/{repository}/dispatches",
         "--request",
         "POST",
         "--header",

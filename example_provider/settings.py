@@ -171,6 +171,13 @@ class Settings(BaseSettings):
             description="GitHub Actions sets it; with GITHUB_REPOSITORY and GITHUB_RUN_ID it gives the build URL.",
         ),
     ] = "https://github.com"
+    github_api_url: Annotated[
+        str,
+        Field(
+            validation_alias="GITHUB_API_URL",
+            description="GitHub's REST API, which the webhook calls; GitHub Actions sets it (GitHub Enterprise too).",
+        ),
+    ] = "https://api.github.com"
     github_run_id: Annotated[
         str | None,
         Field(validation_alias="GITHUB_RUN_ID", description="GitHub Actions run id, for the build URL."),
