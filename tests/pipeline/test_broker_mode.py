@@ -47,7 +47,7 @@ def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
     assert not double.unanswered
 
 
-def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts(provider_url: str) -> None:
+def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts_on_the_double(provider_url: str) -> None:
     """The verifier reports a failing pacts-for-verification call as "no pacts" and, when empty is
     allowed, passes: the harness must not."""
     double = BrokerDouble(token=TOKEN)
