@@ -2,19 +2,33 @@
 
 It models the resources the real tools use — `pact broker publish|can-i-deploy|record-deployment|
 create-environment|list-environments|create-or-update-webhook|test-webhook` and the Rust verifier —
-following pact-foundation/pact_broker's behaviour where it matters for a verdict:
+and the ones the scenarios read back (tests/pipeline/broker_api.py), following pact-foundation/
+pact_broker 2.113.0 wherever a verdict or a scenario depends on it. The same scenarios run against a
+real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how this was checked:
 
-- pacts for verification: `mainBranch`, `deployedOrReleased`, `matchingBranch` selectors, one entry
-  per pact *content* (several selectors may pick the same content), `pending` computed per provider
-  branch (no successful verification from that branch, nor from another branch before that branch
-  existed), WIP pacts (latest per consumer branch, created since the date, pending, not selected);
-- publishing a verification PUTs the provider version onto its branch (`pb:branch-version`), then
-  POSTs the result (201);
-- the matrix for `can-i-deploy --to-environment`: one row per consumer version deployed there;
-  `summary.deployable` is false on a failure, null while a result is missing, true otherwise;
-- `pb:record-deployment` links, one per environment, named by the environment;
-- webhooks by UUID and PactFlow secrets. Executing a webhook renders its template and records the
-  request instead of sending it (tests have no network); the real broker sends it.
+- publishing: different content for a consumer version already published is refused (409);
+- pacts for verification: `mainBranch`, `branch`, `matchingBranch`, `deployedOrReleased` selectors,
+  one entry per pact *content* (several selectors may pick the same content), `pending` computed per
+  provider branch (no successful verification from that branch, nor from another branch before that
+  branch existed), WIP pacts (latest per consumer branch, created since the date, pending, not
+  selected) marked `wip`, also in the pact URL's metadata the verifier publishes the result to;
+- publishing a verification PUTs the provider version onto its branch (`pb:branch-version`, 201 when
+  the branch version is new), then POSTs the result (201);
+- versions with their branches (`_embedded.branchVersions`); environments; the deployed versions of
+  an environment, where recording the currently deployed version again keeps its one record;
+- the matrix for `can-i-deploy --to-environment` (one row per consumer version deployed there;
+  `summary.deployable` false on a failure, null while a result is missing, true otherwise) and one
+  provider's results (`q[][pacticipant]=P&latestby=cvpv`);
+- webhooks by UUID and per provider, refused for an unknown pacticipant or a host outside the
+  loopback whitelist `../shared/broker/` gives the real broker; `Authorization` shown starred out.
+  Testing one (`test-webhook`) renders its template with the latest pact and really sends it, to
+  loopback hosts only;
+- PactFlow's secrets, which a self-hosted pact_broker does not have.
+
+It does not model tags, releases, other selectors, the rest of the matrix, pact_broker's wording of
+notices, webhooks triggered by events, or anything else it is not asked (docs/broker-tests.md).
+Fault injection (`fail_with_status`, `reject_verification_results`, `refuse_paths`) is for
+scenarios named `..._on_the_double`.
 
 Every request no route answers is recorded in `unanswered` and answered 404 — tests assert there
 were none, so the double cannot silently drift from what the tools ask. A 404 for a resource that
@@ -176,16 +190,6 @@ class BrokerDouble:
         self.secrets: dict[str, Json] = {}
         self.app = self._build_app()
 
-    # --- what tests read back ----------------------------------------------------------------
-    def verification_results(self, provider: str | None = None) -> list[_Verification]:
-        return [v for v in self.verifications if provider is None or v.provider == provider]
-
-    def deployments_of(self, pacticipant: str) -> list[tuple[str, str]]:
-        """(version, environment name) of each recorded deployment of `pacticipant`."""
-        return [
-            (d.version, self.environments[d.environment].name) for d in self.deployments if d.pacticipant == pacticipant
-        ]
-
     def version_branches(self, pacticipant: str, number: str) -> list[str]:
         version = self.versions.get((pacticipant, number))
         return list(version.branches) if version else []
@@ -221,6 +225,11 @@ class BrokerDouble:
             ),
             Route(
                 "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results",
+                self.publish_verification,
+                methods=["POST"],
+            ),
+            Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/metadata/{metadata}/verification-results",
                 self.publish_verification,
                 methods=["POST"],
             ),
@@ -497,7 +506,10 @@ class BrokerDouble:
                 },
                 "_links": {
                     "self": {
-                        "href": self._pact_href(b, provider, item.pub.consumer, item.pub.sha),
+                        # pact_broker's selection metadata: `w=true` for a WIP pact, else (here, reduced to) pending
+                        "href": self._pact_href(b, provider, item.pub.consumer, item.pub.sha)
+                        + "/metadata/"
+                        + (_metadata(w="true") if item.wip else _metadata(p=str(item.pending).lower())),
                         "name": f"Pact between {item.pub.consumer} ({item.pub.consumer_version}) and {provider}",
                     }
                 },
@@ -675,6 +687,10 @@ class BrokerDouble:
             return _not_found("pact")
         b = self._base(request)
         href = self._pact_href(b, pub.provider, pub.consumer, pub.sha)
+        metadata = request.path_params.get("metadata")
+        results_href = (
+            f"{href}/metadata/{metadata}/verification-results" if metadata else f"{href}/verification-results"
+        )
         document = {
             **pub.content,
             "_links": {
@@ -686,7 +702,7 @@ class BrokerDouble:
                     "name": pub.consumer_version,
                 },
                 "pb:publish-verification-results": {
-                    "href": f"{href}/verification-results",
+                    "href": results_href,
                     "title": "Publish verification results",
                 },
             },
@@ -1007,6 +1023,9 @@ class BrokerDouble:
         request_part = body.get("request") or {}
         if not body.get("events") or not request_part.get("url") or not request_part.get("method"):
             return _hal({"errors": {"request": ["url, method and at least one event are required"]}}, 400)
+        if urlsplit(request_part["url"]).hostname not in LOOPBACK_HOSTS:  # the whitelist ../shared/broker/ sets
+            whitelist = ", ".join(f'"{host}"' for host in LOOPBACK_HOSTS)
+            return _hal({"errors": {"request.url": [f"host must be in the whitelist {whitelist}."]}}, 400)
         for role in ("provider", "consumer"):
             if role in body and (body[role] or {}).get("name") not in self.pacticipants:
                 return _hal({"errors": {f"{role}.name": ["does not match an existing pacticipant"]}}, 400)
