@@ -256,7 +256,7 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _broker(basic: bool) -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:  # noqa: FBT001
+def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
     """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double."""
     if REAL_BROKER_URL:
         yield REAL_BROKER_URL, real_broker_credentials(), None
@@ -271,8 +271,8 @@ def _broker(basic: bool) -> Iterator[tuple[str, Credentials, BrokerDouble | None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Fault-injecting scenarios (those using the `double` fixture) say so in their names and only
-    run on the double."""
+    """Scenarios that need the double (the `double` fixture: to inject a fault, count requests, or use
+    PactFlow's secrets) say so in their names, and only run on the double."""
     for item in items:
         if "double" not in getattr(item, "fixturenames", ()):
             continue
@@ -296,12 +296,12 @@ def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipelin
     workdir.mkdir()
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
-    with _broker(basic) as (url, credentials, double), running_github() as github:
+    with broker_under_test(basic=basic) as (url, credentials, double), running_github() as github:
         env = base_env(url, wrapper) | credentials.env()
         setup = Pipeline(
             BrokerApi(url, credentials.headers()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env
         )
-        env.update(PACTICIPANT=setup.provider, DEPLOY_ENVIRONMENT=setup.environment, GITHUB_API_URL=github.url)
+        setup.env.update(PACTICIPANT=setup.provider, DEPLOY_ENVIRONMENT=setup.environment, GITHUB_API_URL=github.url)
         yield setup
         secret = credentials.secret
         if secret:
@@ -314,7 +314,7 @@ def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipelin
 
 @pytest.fixture
 def double(pipeline: Pipeline) -> BrokerDouble:
-    """The broker double behind `pipeline`, for scenarios that inject a fault (named `..._on_the_double`)."""
+    """The broker double behind `pipeline`, for scenarios that need it (named `..._on_the_double`)."""
     assert pipeline.double is not None
     return pipeline.double
 
