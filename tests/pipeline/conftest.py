@@ -302,6 +302,7 @@ def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipelin
             BrokerApi(url, credentials.headers()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env
         )
         setup.env.update(PACTICIPANT=setup.provider, DEPLOY_ENVIRONMENT=setup.environment, GITHUB_API_URL=github.url)
+        print(f"in the broker at {url}: provider {setup.provider}, environment {setup.environment}")  # noqa: T201
         yield setup
         secret = credentials.secret
         if secret:
