@@ -112,3 +112,18 @@ def test_github_token_secret_is_what_the_webhook_sends_on_the_double(pipeline: P
     [sent] = pipeline.github.dispatches
     assert sent.headers["authorization"] == f"Bearer {GITHUB_TOKEN}-rotated"
     assert all(GITHUB_TOKEN not in run.output for run in pipeline.runs)
+
+
+@pytest.mark.usefixtures("double")
+def test_a_webhook_to_a_host_beyond_loopback_is_refused_on_the_double(pipeline: Pipeline) -> None:
+    """The double keeps the whitelist `../shared/broker/` gives a real broker, so no scenario can leave
+    a webhook that calls out of this machine (never tried on a real broker: its whitelist may be open)."""
+    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+
+    run = pipeline.task(
+        "create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY, GITHUB_API_URL="https://api.github.com"
+    )
+
+    assert run.returncode != 0
+    assert "host must be in the whitelist" in run.output
+    assert pipeline.broker.webhooks(pipeline.provider) == []
