@@ -270,7 +270,7 @@ def create_environment(c: Context, production: bool = True) -> None:  # noqa: FB
 @task
 def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use."""
-    settings = _reachable_broker(_settings())
+    settings = _reachable_broker(_checked(pipeline.check_github_token, _settings()))
     headers = pipeline.settings_authorization(settings)
     broker = str(settings.broker_url)
     try:

@@ -203,7 +203,7 @@ def create_or_update_webhook(settings: PipelineSettings) -> BrokerCommand:
     return _broker(
         settings,
         "create-or-update-webhook",
-        f"https://api.github.com/repos/{repository}/dispatches",
+        f"{settings.github_api_url.rstrip('/')}/repos/{repository}/dispatches",
         "--request",
         "POST",
         "--header",
@@ -235,21 +235,31 @@ class SecretRequest:
     body: bytes = field(repr=False)
 
 
+def check_github_token(settings: PipelineSettings) -> None:
+    """The secret's value must be given before the broker is asked anything."""
+    _github_token(settings)
+
+
+def _github_token(settings: PipelineSettings) -> SecretStr:
+    if not settings.github_token:
+        msg = "GITHUB_TOKEN: set it to a GitHub token allowed to create repository_dispatch events"
+        raise SettingsError(msg)
+    return settings.github_token
+
+
 def github_token_secret_request(settings: PipelineSettings, existing_secrets: str) -> SecretRequest:
     """Create the PactFlow secret holding `GITHUB_TOKEN`, or update it when one has that name.
 
     `existing_secrets` is the JSON body of `GET /secrets`. The pact CLI has no secrets command,
     so this one is sent with the standard library.
     """
-    if not settings.github_token:
-        msg = "GITHUB_TOKEN: set it to a GitHub token allowed to create repository_dispatch events"
-        raise SettingsError(msg)
+    token = _github_token(settings)
     name = settings.github_token_secret_name
     body = json.dumps(
         {
             "name": name,
             "description": f"GitHub token used by the {settings.pacticipant} webhook",
-            "value": settings.github_token.get_secret_value(),
+            "value": token.get_secret_value(),
         }
     ).encode()
     try:

@@ -121,6 +121,9 @@ class PipelineSettings(BaseSettings):
         None, alias="GITHUB_REPOSITORY", description="owner/name the webhook dispatches to; default `origin`."
     )
     github_server_url: str = Field("https://github.com", alias="GITHUB_SERVER_URL", description="For the build URL.")
+    github_api_url: str = Field(
+        "https://api.github.com", alias="GITHUB_API_URL", description="GitHub API the webhook calls."
+    )
     github_run_id: str | None = Field(None, alias="GITHUB_RUN_ID", description="GitHub Actions run, for the build URL.")
     github_token: SecretStr | None = Field(
         None, alias="GITHUB_TOKEN", description="Token the webhook calls GitHub with."

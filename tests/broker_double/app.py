@@ -2,19 +2,33 @@
 
 It models the resources the real tools use — `pact broker publish|can-i-deploy|record-deployment|
 create-environment|list-environments|create-or-update-webhook|test-webhook` and the Rust verifier —
-following pact-foundation/pact_broker's behaviour where it matters for a verdict:
+and the ones the scenarios read back (tests/pipeline/broker_api.py), following pact-foundation/
+pact_broker 2.113.0 wherever a verdict or a scenario depends on it. The same scenarios run against a
+real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how this was checked:
 
-- pacts for verification: `mainBranch`, `deployedOrReleased`, `matchingBranch` selectors, one entry
-  per pact *content* (several selectors may pick the same content), `pending` computed per provider
-  branch (no successful verification from that branch, nor from another branch before that branch
-  existed), WIP pacts (latest per consumer branch, created since the date, pending, not selected);
-- publishing a verification PUTs the provider version onto its branch (`pb:branch-version`), then
-  POSTs the result (201);
-- the matrix for `can-i-deploy --to-environment`: one row per consumer version deployed there;
-  `summary.deployable` is false on a failure, null while a result is missing, true otherwise;
-- `pb:record-deployment` links, one per environment, named by the environment;
-- webhooks by UUID and PactFlow secrets. Executing a webhook renders its template and records the
-  request instead of sending it (tests have no network); the real broker sends it.
+- publishing: different content for a consumer version already published is refused (409);
+- pacts for verification: `mainBranch`, `branch`, `matchingBranch`, `deployedOrReleased` selectors,
+  one entry per pact *content* (several selectors may pick the same content), `pending` computed per
+  provider branch (no successful verification from that branch, nor from another branch before that
+  branch existed), WIP pacts (latest per consumer branch, created since the date, pending, not
+  selected) marked `wip`, also in the pact URL's metadata the verifier publishes the result to;
+- publishing a verification PUTs the provider version onto its branch (`pb:branch-version`, 201 when
+  the branch version is new), then POSTs the result (201);
+- versions with their branches (`_embedded.branchVersions`); environments; the deployed versions of
+  an environment, where recording the currently deployed version again keeps its one record;
+- the matrix for `can-i-deploy --to-environment` (one row per consumer version deployed there;
+  `summary.deployable` false on a failure, null while a result is missing, true otherwise) and one
+  provider's results (`q[][pacticipant]=P&latestby=cvpv`);
+- webhooks by UUID and per provider, refused for an unknown pacticipant or a host outside the
+  loopback whitelist `../shared/broker/` gives the real broker; `Authorization` shown starred out.
+  Testing one (`test-webhook`) renders its template with the latest pact and really sends it, to
+  loopback hosts only;
+- PactFlow's secrets, which a self-hosted pact_broker does not have.
+
+It does not model tags, releases, other selectors, the rest of the matrix, pact_broker's wording of
+notices, webhooks triggered by events, or anything else it is not asked (docs/broker-tests.md).
+Fault injection (`fail_with_status`, `reject_verification_results`, `refuse_paths`) is for
+scenarios named `..._on_the_double`.
 
 Every request no route answers is recorded in `unanswered` and answered 404 — tests assert there
 were none, so the double cannot silently drift from what the tools ask. A 404 for a resource that
@@ -23,6 +37,7 @@ does not exist (e.g. a webhook UUID not yet created) is the broker's own answer 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime as dt
@@ -32,11 +47,13 @@ import json
 import re
 import secrets
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -49,6 +66,7 @@ from starlette.routing import Route
 from tests.servers import serve_in_thread
 
 HAL = "application/hal+json;charset=utf-8"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAIN_BRANCH_CANDIDATES = ("develop", "main", "master")  # the broker's default auto-detected names
 Json = dict[str, Any]
 
@@ -157,7 +175,6 @@ class BrokerDouble:
         self.refuse_paths: dict[str, int] = {}
         self.requests: list[RecordedRequest] = []
         self.unanswered: list[RecordedRequest] = []
-        self.webhook_executions: list[Json] = []
         self._lock = threading.RLock()
         self._clock = itertools.count(1)
         self._verification_ids = itertools.count(1)
@@ -172,16 +189,6 @@ class BrokerDouble:
         self.webhooks: dict[str, Json] = {}
         self.secrets: dict[str, Json] = {}
         self.app = self._build_app()
-
-    # --- what tests read back ----------------------------------------------------------------
-    def verification_results(self, provider: str | None = None) -> list[_Verification]:
-        return [v for v in self.verifications if provider is None or v.provider == provider]
-
-    def deployments_of(self, pacticipant: str) -> list[tuple[str, str]]:
-        """(version, environment name) of each recorded deployment of `pacticipant`."""
-        return [
-            (d.version, self.environments[d.environment].name) for d in self.deployments if d.pacticipant == pacticipant
-        ]
 
     def version_branches(self, pacticipant: str, number: str) -> list[str]:
         version = self.versions.get((pacticipant, number))
@@ -222,6 +229,11 @@ class BrokerDouble:
                 methods=["POST"],
             ),
             Route(
+                "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/metadata/{metadata}/verification-results",
+                self.publish_verification,
+                methods=["POST"],
+            ),
+            Route(
                 "/pacts/provider/{provider}/consumer/{consumer}/pact-version/{sha}/verification-results/{id:int}",
                 self.verification,
                 methods=["GET"],
@@ -229,7 +241,13 @@ class BrokerDouble:
             Route("/matrix", self.matrix, methods=["GET"]),
             Route("/environments", self.environments_resource, methods=["GET", "POST"]),
             Route("/environments/{uuid}", self.environment, methods=["GET"]),
+            Route(
+                "/environments/{uuid}/deployed-versions/currently-deployed",
+                self.currently_deployed,
+                methods=["GET"],
+            ),
             Route("/webhooks", self.webhooks_resource, methods=["GET"]),
+            Route("/webhooks/provider/{provider}", self.webhooks_of_provider, methods=["GET"]),
             Route("/webhooks/{uuid}", self.webhook, methods=["GET", "PUT"]),
             Route("/webhooks/{uuid}/execute", self.execute_webhook, methods=["POST"]),
             Route("/secrets", self.secrets_resource, methods=["GET", "POST"]),
@@ -362,8 +380,8 @@ class BrokerDouble:
         return _hal(
             {
                 "number": number,
-                "branchVersions": [{"name": br} for br in version.branches],
                 "buildUrl": version.build_url,
+                "_embedded": {"branchVersions": [{"name": br} for br in version.branches], "tags": []},
                 "_links": {
                     "self": {"href": f"{b}/pacticipants/{n}/versions/{v}"},
                     "pb:pacticipant": {"href": f"{b}/pacticipants/{n}", "name": name},
@@ -374,7 +392,7 @@ class BrokerDouble:
 
     async def branch_version(self, request: Request) -> Response:
         p = request.path_params
-        existed = (p["name"], p["number"]) in self.versions
+        existed = p["branch"] in self.version_branches(p["name"], p["number"])
         self._ensure_version(p["name"], p["number"], p["branch"])
         b = self._base(request)
         return _hal(
@@ -393,6 +411,11 @@ class BrokerDouble:
     async def publish_contracts(self, request: Request) -> Response:
         payload = await request.json()
         consumer, number = payload["pacticipantName"], payload["pacticipantVersionNumber"]
+        conflicts = self._conflicts(consumer, number, payload.get("contracts", []))
+        if conflicts:
+            return _hal(
+                {"notices": [{"type": "error", "text": c} for c in conflicts], "errors": {"contracts": conflicts}}, 409
+            )
         version = self._ensure_version(consumer, number, payload.get("branch"))
         if payload.get("buildUrl"):
             version.build_url = payload["buildUrl"]
@@ -440,6 +463,25 @@ class BrokerDouble:
             200,
         )
 
+    def _conflicts(self, consumer: str, number: str, contracts: list[Json]) -> list[str]:
+        """pact_broker refuses a pact whose content differs from the one already published for that
+        consumer version (unless configured to allow it, which it is not by default)."""
+        conflicts = []
+        for contract in contracts:
+            provider, sha = contract["providerName"], _pact_sha(json.loads(base64.b64decode(contract["content"])))
+            published = {
+                p.sha
+                for p in self.publications
+                if (p.consumer, p.provider, p.consumer_version) == (consumer, provider, number)
+            }
+            if published and sha not in published:
+                conflicts.append(
+                    f"Cannot change the content of the pact for {consumer} version {number} and provider {provider}, "
+                    "as race conditions will cause unreliable results for can-i-deploy. Each pact must be published "
+                    "with a unique consumer version number."
+                )
+        return conflicts
+
     @staticmethod
     def _pact_href(base: str, provider: str, consumer: str, sha: str) -> str:
         return f"{base}/pacts/provider/{_q(provider)}/consumer/{_q(consumer)}/pact-version/{sha}"
@@ -464,7 +506,10 @@ class BrokerDouble:
                 },
                 "_links": {
                     "self": {
-                        "href": self._pact_href(b, provider, item.pub.consumer, item.pub.sha),
+                        # pact_broker's selection metadata: `w=true` for a WIP pact, else (here, reduced to) pending
+                        "href": self._pact_href(b, provider, item.pub.consumer, item.pub.sha)
+                        + "/metadata/"
+                        + (_metadata(w="true") if item.wip else _metadata(p=str(item.pending).lower())),
                         "name": f"Pact between {item.pub.consumer} ({item.pub.consumer_version}) and {provider}",
                     }
                 },
@@ -642,6 +687,10 @@ class BrokerDouble:
             return _not_found("pact")
         b = self._base(request)
         href = self._pact_href(b, pub.provider, pub.consumer, pub.sha)
+        metadata = request.path_params.get("metadata")
+        results_href = (
+            f"{href}/metadata/{metadata}/verification-results" if metadata else f"{href}/verification-results"
+        )
         document = {
             **pub.content,
             "_links": {
@@ -653,7 +702,7 @@ class BrokerDouble:
                     "name": pub.consumer_version,
                 },
                 "pb:publish-verification-results": {
-                    "href": f"{href}/verification-results",
+                    "href": results_href,
                     "title": "Publish verification results",
                 },
             },
@@ -724,17 +773,15 @@ class BrokerDouble:
     async def matrix(self, request: Request) -> Response:
         selectors, options = self._parse_matrix_query(request.url.query)
         environment_name = options.get("environment")
-        if len(selectors) != 1 or "version" not in selectors[0]:
-            raise HTTPException(404, "only the matrix of one pacticipant version is modelled")
-        provider, number = selectors[0]["pacticipant"], selectors[0]["version"]
-        b = self._base(request)
-        if not environment_name:
-            return self._version_matrix(b, provider, number)
-        return self._deployment_matrix(b, provider, number, environment_name)
+        if len(selectors) == 1 and not environment_name and options.get("latestby") == "cvpv":
+            return self._results_matrix(self._base(request), selectors[0])
+        if len(selectors) != 1 or "version" not in selectors[0] or not environment_name:
+            raise HTTPException(404, "only `can-i-deploy --pacticipant P --version V --to-environment E` is modelled")
+        return self._can_i_deploy_matrix(self._base(request), selectors[0], environment_name)
 
-    def _deployment_matrix(self, b: str, provider: str, number: str, environment_name: str) -> Response:
-        """`can-i-deploy --to-environment`: this provider version against what the environment runs."""
+    def _can_i_deploy_matrix(self, b: str, selector: dict[str, str], environment_name: str) -> Response:
         env = next((e for e in self.environments.values() if e.name == environment_name), None)
+        provider, number = selector["pacticipant"], selector["version"]
         if env is None:
             return _hal({"errors": [f"Environment with name '{environment_name}' does not exist"]}, 400)
         if provider not in self.pacticipants:  # pact_broker's matrix service validates the selectors first
@@ -761,31 +808,45 @@ class BrokerDouble:
             return self._matrix_body(
                 rows,
                 deployable=None,
-                reason="Missing one or more verification results: the verification may still be running",
+                reason=(  # pact_broker names the first integration without a result
+                    f"There is no verified pact between the version of {unknown[0]['consumer']['name']} currently in "
+                    f"{environment_name} ({unknown[0]['consumer']['version']['number']}) and version {number} of "
+                    f"{provider}"
+                ),
             )
         return self._matrix_body(
             rows, deployable=True, reason="All required verification results are published and successful"
         )
 
-    def _version_matrix(self, base: str, provider: str, number: str) -> Response:
-        """What a provider version verified: a row per pact, with its latest result from that version."""
-        rows = []
-        for pub in self.publications:
-            results = [
-                v
-                for v in self.verifications
-                if v.sha == pub.sha and (v.provider, v.provider_version) == (provider, number)
-            ]
-            if pub.provider == provider and results:
-                latest = max(results, key=lambda v: v.id)
-                rows.append(self._row(base, pub, number, latest))
-        failed = any(not r["verificationResult"]["success"] for r in rows)
+    def _results_matrix(self, base: str, selector: dict[str, str]) -> Response:
+        """The matrix of one provider (version): its latest result per consumer version and provider version,
+        the way a user lists what a provider verified (`q[][pacticipant]=P[&q[][version]=V]&latestby=cvpv`)."""
+        provider, number = selector["pacticipant"], selector.get("version")
+        if provider not in self.pacticipants:
+            return _hal({"errors": [f"Pacticipant {provider} not found"]}, 400)
+        latest: dict[tuple[str, str, str], tuple[_Publication, _Verification]] = {}
+        for v in self.verifications:
+            if v.provider != provider or number not in (None, v.provider_version):
+                continue
+            for pub in self.publications:
+                if (pub.provider, pub.consumer, pub.sha) == (provider, v.consumer, v.sha):
+                    latest[(pub.consumer, pub.consumer_version, v.provider_version)] = (pub, v)
+        rows: list[Json] = [
+            {
+                "consumer": {"name": pub.consumer, "version": {"number": pub.consumer_version}},
+                "provider": {"name": provider, "version": {"number": v.provider_version}},
+                "pact": {"createdAt": pub.created_at.isoformat()},
+                "verificationResult": {"success": v.success, "_links": self._verification_body(base, v)["_links"]},
+            }
+            for pub, v in latest.values()
+        ]
+        failed = any(not v.success for _, v in latest.values())
         reason = (
             "The verification results for some integrations failed"
             if failed
-            else "All verification results are successful"
+            else "All required verification results are published and successful"
         )
-        return self._matrix_body(rows, deployable=bool(rows) and not failed, reason=reason)
+        return self._matrix_body(rows, deployable=not failed, reason=reason)
 
     def _matrix_row(self, base: str, provider: str, number: str, deployment: _Deployment) -> Json:
         """The consumer version deployed in the environment against this provider version ({} if no pact)."""
@@ -805,12 +866,10 @@ class BrokerDouble:
             for v in self.verifications
             if v.sha == pub.sha and v.provider == provider and v.provider_version == number
         ]
-        return self._row(base, pub, number, max(results, key=lambda v: v.id, default=None))
-
-    def _row(self, base: str, pub: _Publication, number: str, latest: _Verification | None) -> Json:
+        latest = max(results, key=lambda v: v.id, default=None)
         return {
             "consumer": {"name": pub.consumer, "version": {"number": pub.consumer_version}},
-            "provider": {"name": pub.provider, "version": {"number": number}},
+            "provider": {"name": provider, "version": {"number": number} if latest else None},
             "pact": {"createdAt": pub.created_at.isoformat()},
             "verificationResult": (
                 {"success": latest.success, "_links": self._verification_body(base, latest)["_links"]}
@@ -832,7 +891,7 @@ class BrokerDouble:
                     "failed": len(rows) - success - unknown,
                     "unknown": unknown,
                 },
-                "notices": [{"type": "success" if deployable else "warning", "text": reason}],
+                "notices": [{"type": "success" if deployable else "error", "text": reason}],
                 "matrix": rows,
             }
         )
@@ -844,7 +903,12 @@ class BrokerDouble:
             "name": env.name,
             "displayName": env.display_name,
             "production": env.production,
-            "_links": {"self": {"href": f"{base}/environments/{env.uuid}", "name": env.name}},
+            "_links": {
+                "self": {"href": f"{base}/environments/{env.uuid}", "name": env.name},
+                "pb:currently-deployed-deployed-versions": {
+                    "href": f"{base}/environments/{env.uuid}/deployed-versions/currently-deployed"
+                },
+            },
         }
 
     async def environments_resource(self, request: Request) -> Response:
@@ -864,6 +928,35 @@ class BrokerDouble:
         env = self.environments.get(request.path_params["uuid"])
         return _hal(self._environment_body(self._base(request), env)) if env else _not_found("environment")
 
+    async def currently_deployed(self, request: Request) -> Response:
+        env = self.environments.get(request.path_params["uuid"])
+        if env is None:
+            return _not_found("environment")
+        wanted = request.query_params.get("pacticipant")
+        b = self._base(request)
+        listed = [
+            {
+                "uuid": d.uuid,
+                "currentlyDeployed": True,
+                "_embedded": {
+                    "pacticipant": {"name": d.pacticipant},
+                    "version": {
+                        "number": d.version,
+                        "_links": {"self": {"href": self._version_href(b, d.pacticipant, d.version)}},
+                    },
+                },
+                "_links": {"self": {"href": f"{b}/deployed-versions/{d.uuid}"}},
+            }
+            for d in reversed(self.deployments)
+            if d.environment == env.uuid and d.currently_deployed and wanted in (None, d.pacticipant)
+        ]
+        href = f"{b}/environments/{env.uuid}/deployed-versions/currently-deployed"
+        return _hal({"_embedded": {"deployedVersions": listed}, "_links": {"self": {"href": href}}})
+
+    @staticmethod
+    def _version_href(base: str, pacticipant: str, number: str) -> str:
+        return f"{base}/pacticipants/{_q(pacticipant)}/versions/{_q(number)}"
+
     async def record_deployment(self, request: Request) -> Response:
         p = request.path_params
         env = self.environments.get(p["env"])
@@ -871,11 +964,17 @@ class BrokerDouble:
             return _not_found("version or environment")
         body = await request.json() if await request.body() else {}
         with self._lock:
-            for previous in self.deployments:  # a new deployment replaces the one it supersedes
-                if previous.pacticipant == p["name"] and previous.environment == env.uuid:
+            current = [
+                d
+                for d in self.deployments
+                if d.currently_deployed and (d.pacticipant, d.environment) == (p["name"], env.uuid)
+            ]
+            deployment = next((d for d in current if d.version == p["number"]), None)
+            if deployment is None:  # a new deployment replaces the one it supersedes; the same one is kept
+                for previous in current:
                     previous.currently_deployed = False
-            deployment = _Deployment(str(uuid.uuid4()), p["name"], p["number"], env.uuid)
-            self.deployments.append(deployment)
+                deployment = _Deployment(str(uuid.uuid4()), p["name"], p["number"], env.uuid)
+                self.deployments.append(deployment)
         b = self._base(request)
         return _hal(
             {
@@ -889,8 +988,12 @@ class BrokerDouble:
 
     # --- webhooks and secrets ---------------------------------------------------------------------------
     def _webhook_body(self, base: str, uid: str) -> Json:
+        webhook = self.webhooks[uid]
+        request = webhook["request"]
         return {
-            **self.webhooks[uid],
+            **webhook,
+            "uuid": uid,
+            "request": {**request, "headers": _redacted(request.get("headers") or {})},
             "_links": {
                 "self": {"href": f"{base}/webhooks/{uid}"},
                 "pb:execute": {"href": f"{base}/webhooks/{uid}/execute"},
@@ -902,6 +1005,15 @@ class BrokerDouble:
         items = [{"uuid": u, "_links": {"self": {"href": f"{b}/webhooks/{u}"}}} for u in self.webhooks]
         return _hal({"_links": {"self": {"href": f"{b}/webhooks"}, "pb:webhooks": items}})
 
+    async def webhooks_of_provider(self, request: Request) -> Response:
+        provider, b = request.path_params["provider"], self._base(request)
+        items = [
+            {"href": f"{b}/webhooks/{u}", "name": w.get("description")}
+            for u, w in self.webhooks.items()
+            if (w.get("provider") or {}).get("name") == provider
+        ]
+        return _hal({"_links": {"self": {"href": f"{b}/webhooks/provider/{_q(provider)}"}, "pb:webhooks": items}})
+
     async def webhook(self, request: Request) -> Response:
         uid = request.path_params["uuid"]
         b = self._base(request)
@@ -911,6 +1023,12 @@ class BrokerDouble:
         request_part = body.get("request") or {}
         if not body.get("events") or not request_part.get("url") or not request_part.get("method"):
             return _hal({"errors": {"request": ["url, method and at least one event are required"]}}, 400)
+        if urlsplit(request_part["url"]).hostname not in LOOPBACK_HOSTS:  # the whitelist ../shared/broker/ sets
+            whitelist = ", ".join(f'"{host}"' for host in LOOPBACK_HOSTS)
+            return _hal({"errors": {"request.url": [f"host must be in the whitelist {whitelist}."]}}, 400)
+        for role in ("provider", "consumer"):
+            if role in body and (body[role] or {}).get("name") not in self.pacticipants:
+                return _hal({"errors": {f"{role}.name": ["does not match an existing pacticipant"]}}, 400)
         existed = uid in self.webhooks
         self.webhooks[uid] = body
         return _hal(self._webhook_body(b, uid), 200 if existed else 201)
@@ -923,12 +1041,12 @@ class BrokerDouble:
         b = self._base(request)
         sample = self._sample_template_values(b, webhook)
         rendered = json.loads(_render(json.dumps(webhook["request"]), sample))
-        self.webhook_executions.append(rendered)
+        status = await asyncio.to_thread(_send, rendered)
         return _hal(
             {
-                "request": rendered,
-                "response": {"status": 204, "note": "not sent: the double has no network"},
-                "success": True,
+                "request": {**rendered, "headers": _redacted(rendered.get("headers") or {})},
+                "response": {"status": status},
+                "success": 200 <= status < 300,
                 "_links": {"webhook": {"href": f"{b}/webhooks/{uid}"}},
             }
         )
@@ -938,20 +1056,28 @@ class BrokerDouble:
         provider = (webhook.get("provider") or {}).get("name")
         pubs = [p for p in self.publications if provider in (None, p.provider)]
         pub = self._latest(pubs)
-        values = {f"user.{s['name']}": "********" for s in self.secrets.values()}
+        values = {f"user.{s['name']}": s["value"] for s in self.secrets.values()}  # PactFlow sends the secret
         if pub:
+            verification = max(
+                (v for v in self.verifications if (v.provider, v.sha) == (pub.provider, pub.sha)),
+                key=lambda v: v.id,
+                default=None,
+            )
+            provider_branches = (
+                self.version_branches(pub.provider, verification.provider_version) if verification else []
+            )
             values |= {
                 "pactbroker.pactUrl": self._pact_href(base, pub.provider, pub.consumer, pub.sha)
                 + "/metadata/"
-                + _metadata(consumer_version_number=pub.consumer_version),
+                + _metadata(cvn=pub.consumer_version, w="true"),
                 "pactbroker.consumerName": pub.consumer,
                 "pactbroker.providerName": pub.provider,
                 "pactbroker.consumerVersionNumber": pub.consumer_version,
                 "pactbroker.consumerVersionBranch": ", ".join(
                     self.versions[(pub.consumer, pub.consumer_version)].branches
                 ),
-                "pactbroker.providerVersionNumber": "",
-                "pactbroker.providerVersionBranch": self.main_branches.get(pub.provider, ""),
+                "pactbroker.providerVersionNumber": verification.provider_version if verification else "",
+                "pactbroker.providerVersionBranch": provider_branches[-1] if provider_branches else "",
             }
         return values
 
@@ -992,6 +1118,28 @@ class BrokerDouble:
 def _metadata(**values: str) -> str:
     """The broker's webhook metadata path segment: url-safe base64 of a query string."""
     return base64.urlsafe_b64encode(urlencode(values).encode()).decode().rstrip("=")
+
+
+def _redacted(headers: dict[str, str]) -> dict[str, str]:
+    """Headers as the broker shows them: credentials starred out."""
+    return {name: "**********" if name.lower() == "authorization" else value for name, value in headers.items()}
+
+
+def _send(rendered: Json) -> int:
+    """Send a webhook request, to loopback hosts only (the whitelist `../shared/broker/` gives a real
+    broker): no test may make a broker call out of this machine."""
+    url = rendered["url"]
+    if urlsplit(url).hostname not in LOOPBACK_HOSTS:
+        msg = f"the broker double sends webhooks to loopback hosts only, not {url}"
+        raise ValueError(msg)
+    body = rendered.get("body")
+    data = (body if isinstance(body, str) else json.dumps(body)).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=rendered["method"], headers=rendered.get("headers") or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only, checked above
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def _render(template: str, values: dict[str, str]) -> str:

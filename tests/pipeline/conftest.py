@@ -1,27 +1,42 @@
-"""End-to-end pipeline fixtures: the broker double on a loopback port, and the real tasks as subprocesses.
+"""End-to-end pipeline fixtures: a Pact Broker, a GitHub stand-in, and the real tasks as subprocesses.
 
-Scenario tests drive the double only through real tools: `invoke <task>` (which runs the real
+Scenario tests drive the broker only through real tools: `invoke <task>` (which runs the real
 pact-python verifier and the real `pact` CLI) for the provider, and `pact broker ...` for what
-a consumer's pipeline would do. A recording `pact` wrapper (PACT_CLI) keeps every command line
-the tasks ran, so tests can prove no secret was ever on one.
+a consumer's pipeline would do. They read the outcome through the broker's public API
+(`tests.pipeline.broker_api`), so each scenario runs against either broker:
+
+- unset `PACT_BROKER_TEST_URL`: a fresh in-memory broker double per test;
+- `PACT_BROKER_TEST_URL` (with `PACT_BROKER_TEST_USERNAME` / `PACT_BROKER_TEST_PASSWORD`, or
+  `PACT_BROKER_TEST_TOKEN`): that real broker. Each test uses pacticipant and environment names
+  of its own, so the broker needs no reset and tests may run in parallel. Scenarios that inject
+  a fault (the `double` fixture) only run on the double and say so in their names.
+
+A recording `pact` wrapper (PACT_CLI) keeps every command line the tasks ran, so tests can
+prove no secret was ever on one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from example_provider.pipeline import authorization_header
 from example_provider.settings import environment_variables
 from tests.broker_double import BrokerDouble, running_broker
+from tests.pipeline.broker_api import BrokerApi
+from tests.pipeline.github_standin import GitHubStandIn, running_github
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -33,10 +48,47 @@ PYTHON_CONSUMER = "pactflow-example-consumer-python"
 BUNDLED_PACTS = ROOT / "pacts"
 FIXTURE_PACTS = ROOT / "tests" / "contract" / "pacts"
 TASK_TIMEOUT = 150
+REAL_BROKER_URL = os.environ.get("PACT_BROKER_TEST_URL", "").rstrip("/")
+#: A broker in a container cannot call this machine's loopback GitHub stand-in (CI's service container).
+BROKER_REACHES_LOOPBACK = os.environ.get("PACT_BROKER_TEST_NO_LOOPBACK", "").lower() != "true"
 
 
 def setting_names() -> set[str]:
     return set(environment_variables()) | {"CI"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How the tests authenticate to the broker; `secret` is what must never appear in output."""
+
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    @property
+    def secret(self) -> str | None:
+        return self.token or self.password
+
+    def env(self) -> dict[str, str]:
+        """The variables the tasks and the pact CLI read."""
+        if self.token:
+            return {"PACT_BROKER_TOKEN": self.token}
+        if self.username and self.password:
+            return {"PACT_BROKER_USERNAME": self.username, "PACT_BROKER_PASSWORD": self.password}
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        password = SecretStr(self.password) if self.password else None
+        return authorization_header(SecretStr(self.token) if self.token else None, self.username, password)
+
+
+def real_broker_credentials() -> Credentials:
+    env = os.environ
+    return Credentials(
+        env.get("PACT_BROKER_TEST_TOKEN") or None,
+        env.get("PACT_BROKER_TEST_USERNAME") or None,
+        env.get("PACT_BROKER_TEST_PASSWORD") or None,
+    )
 
 
 @dataclass
@@ -49,14 +101,35 @@ class Run:
 
 @dataclass
 class Pipeline:
-    """One broker double, the environment the tasks see, and every command line they ran."""
+    """A broker, the GitHub stand-in, the environment the tasks see, and every command line they ran.
 
-    double: BrokerDouble
-    broker_url: str
+    `provider`, `consumer(...)` and `environment` are this test's own names: unique on a shared broker.
+    """
+
+    broker: BrokerApi
+    double: BrokerDouble | None
+    github: GitHubStandIn
+    credentials: Credentials
+    suffix: str
     workdir: Path
     command_log: Path
     env: dict[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
+
+    @property
+    def broker_url(self) -> str:
+        return self.broker.base_url
+
+    @property
+    def provider(self) -> str:
+        return f"{PROVIDER}-{self.suffix}"
+
+    @property
+    def environment(self) -> str:
+        return f"production-{self.suffix}"
+
+    def consumer(self, name: str) -> str:
+        return f"{name}-{self.suffix}"
 
     def task(self, *args: str, **extra_env: str) -> Run:
         """`invoke <args>` as a user runs it, from a directory with no .env."""
@@ -87,12 +160,29 @@ class Pipeline:
         self.runs.append(run)
         return run
 
-    def publish_consumer_pact(self, pact_file: Path, version: str, branch: str) -> str:
-        """Publish a consumer pact with the real CLI; returns the pact's URL from the broker's answer."""
-        run = self.pact(
+    def publish_consumer_pact(self, pact_path: Path, version: str, branch: str) -> str:
+        """Publish consumer pacts (a file or a directory) as `publish` does; returns the first pact's URL
+        from the broker's answer."""
+        run = self.publish(pact_path, version, branch)
+        assert run.returncode == 0, run.output
+        answer = json.loads(_last_json(run.output))
+        return str(answer["_links"]["pb:contracts"][0]["href"])
+
+    def publish(self, pact_path: Path, version: str, branch: str) -> Run:
+        """`pact broker publish` of consumer pacts (a file or a directory), as this test's consumers of
+        this test's provider."""
+        files = sorted(pact_path.glob("*.json")) if pact_path.is_dir() else [pact_path]
+        directory = self.workdir / f"pacts-{uuid.uuid4().hex[:8]}"
+        directory.mkdir()
+        for file in files:
+            pact = json.loads(file.read_text(encoding="utf-8"))
+            pact["consumer"]["name"] = self.consumer(pact["consumer"]["name"])
+            pact["provider"]["name"] = self.provider
+            (directory / file.name).write_text(json.dumps(pact), encoding="utf-8")
+        return self.pact(
             "broker",
             "publish",
-            str(pact_file),
+            str(directory),
             "--consumer-app-version",
             version,
             "--branch",
@@ -100,15 +190,24 @@ class Pipeline:
             "--output",
             "json",
         )
-        assert run.returncode == 0, run.output
-        answer = json.loads(_last_json(run.output))
-        return str(answer["_links"]["pb:contracts"][0]["href"])
 
-    def deploy_consumer(self, consumer: str, version: str, environment: str = "production") -> None:
+    def deploy_consumer(self, consumer: str, version: str) -> None:
+        """Record that this test's `consumer` `version` is deployed to this test's environment."""
         run = self.pact(
-            "broker", "record-deployment", "--pacticipant", consumer, "--version", version, "--environment", environment
+            "broker",
+            "record-deployment",
+            "--pacticipant",
+            self.consumer(consumer),
+            "--version",
+            version,
+            "--environment",
+            self.environment,
         )
         assert run.returncode == 0, run.output
+
+    def deployed(self) -> list[str]:
+        """The provider versions currently deployed to this test's environment, as the broker says."""
+        return self.broker.currently_deployed(self.provider, self.environment)
 
     def commands_run_by_tasks(self) -> list[list[str]]:
         if not self.command_log.exists():
@@ -139,47 +238,91 @@ def _recording_pact(directory: Path, log: Path) -> Path:
 
 
 def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
-    """The caller's environment minus every setting of this project, plus the broker and tool settings."""
+    """The caller's environment minus every setting of this project (and the test broker's), plus the
+    broker and tool settings."""
     ours = setting_names()
-    env = {key: value for key, value in os.environ.items() if key not in ours and not key.startswith("GITHUB_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ours and not key.startswith(("GITHUB_", "PACT_BROKER_TEST_"))
+    }
     env.update(
         PACT_DO_NOT_TRACK="true",
         PACT_BROKER_BASE_URL=broker_url,
-        PACT_BROKER_TOKEN=TOKEN,
         PACT_CLI=str(pact_cli),
         PACT_BROKER_HTTP_RETRIES="1",
     )
     return env
 
 
+@contextlib.contextmanager
+def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
+    """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double."""
+    if REAL_BROKER_URL:
+        yield REAL_BROKER_URL, real_broker_credentials(), None
+        return
+    credentials = Credentials(username="ci", password=TOKEN) if basic else Credentials(token=TOKEN)
+    double = BrokerDouble(token=credentials.token, username=credentials.username, password=credentials.password)
+    with running_broker(double) as url:
+        yield url, credentials, double
+    assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
+        f"{r.method} {r.path}?{r.query}" for r in double.unanswered
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Scenarios that need the double (the `double` fixture: to inject a fault, count requests, or use
+    PactFlow's secrets) say so in their names, and only run on the double."""
+    for item in items:
+        if "double" not in getattr(item, "fixturenames", ()):
+            continue
+        if not item.name.split("[")[0].endswith("_on_the_double"):
+            msg = f"{item.nodeid} uses the broker double: end its name with _on_the_double"
+            raise pytest.UsageError(msg)
+        if REAL_BROKER_URL:
+            item.add_marker(
+                pytest.mark.skip(reason="needs the broker double (a fault it injects, or PactFlow's secrets)")
+            )
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipeline]:
-    """A broker double wanting the bearer TOKEN; `indirect` param "basic" makes it a self-hosted
-    broker with basic auth (user `ci`, password TOKEN)."""
+    """A broker double wanting the bearer TOKEN (`indirect` param "basic": a self-hosted broker with
+    basic auth, user `ci`, password TOKEN), or the real broker of PACT_BROKER_TEST_URL."""
     basic = getattr(request, "param", "token") == "basic"
-    double = BrokerDouble(username="ci", password=TOKEN) if basic else BrokerDouble(token=TOKEN)
+    if basic and REAL_BROKER_URL:
+        pytest.skip("the real broker has the one kind of auth PACT_BROKER_TEST_* give: the other variant uses it")
     workdir = tmp_path / "work"
     workdir.mkdir()
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
-    with running_broker(double) as url:
-        env = base_env(url, wrapper)
-        if basic:
-            del env["PACT_BROKER_TOKEN"]
-            env.update(PACT_BROKER_USERNAME="ci", PACT_BROKER_PASSWORD=TOKEN)
-        setup = Pipeline(double, url, workdir, log, env)
+    with broker_under_test(basic=basic) as (url, credentials, double), running_github() as github:
+        env = base_env(url, wrapper) | credentials.env()
+        setup = Pipeline(
+            BrokerApi(url, credentials.headers()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env
+        )
+        setup.env.update(PACTICIPANT=setup.provider, DEPLOY_ENVIRONMENT=setup.environment, GITHUB_API_URL=github.url)
+        print(f"in the broker at {url}: provider {setup.provider}, environment {setup.environment}")  # noqa: T201
         yield setup
-    assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
-        f"{r.method} {r.path}?{r.query}" for r in double.unanswered
-    )
-    leaks = [run for run in setup.runs if TOKEN in run.output]
-    assert not leaks, f"the broker token appeared in the output of {[run.args for run in leaks]}"
-    assert not any(TOKEN in shlex.join(argv) for argv in setup.commands_run_by_tasks()), "token on a command line"
+        secret = credentials.secret
+        if secret:
+            leaks = [run.args for run in setup.runs if secret in run.output]
+            assert not leaks, f"the broker credential appeared in the output of {leaks}"
+            assert not any(secret in shlex.join(argv) for argv in setup.commands_run_by_tasks()), (
+                "secret on a command line"
+            )
+
+
+@pytest.fixture
+def double(pipeline: Pipeline) -> BrokerDouble:
+    """The broker double behind `pipeline`, for scenarios that need it (named `..._on_the_double`)."""
+    assert pipeline.double is not None
+    return pipeline.double
 
 
 @pytest.fixture
 def production(pipeline: Pipeline) -> Pipeline:
-    """A broker with a production environment, created the way a self-hosted broker's owner would."""
+    """A broker with this test's production environment, created the way a self-hosted broker's owner would."""
     run = pipeline.task("create-environment")
     assert run.returncode == 0, run.output
     return pipeline

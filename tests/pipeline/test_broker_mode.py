@@ -1,7 +1,8 @@
-"""Broker mode of the contract verification, in-process: the harness with the real verifier and the double."""
+"""Broker mode of the contract verification, in-process: the harness with the real verifier and a broker."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,7 @@ from example_provider.products import ProductRepository
 from example_provider.verification import CONSUMER_VERSION_SELECTORS, Credentials, VerificationPlan
 from tests.broker_double import BrokerDouble, running_broker
 from tests.contract.harness import run_verification
-from tests.pipeline.conftest import PROVIDER, TOKEN
+from tests.pipeline.conftest import PROVIDER, TOKEN, broker_under_test
 from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.broker
@@ -23,14 +24,16 @@ def provider_url() -> Iterator[str]:
         yield url
 
 
-def _plan(broker_url: str, *, fail_if_no_pacts: bool) -> VerificationPlan:
+def _plan(
+    broker_url: str, *, fail_if_no_pacts: bool, provider: str = PROVIDER, credentials: Credentials | None = None
+) -> VerificationPlan:
     from pydantic import SecretStr  # noqa: PLC0415
 
     return VerificationPlan(
-        provider=PROVIDER,
+        provider=provider,
         source="broker",
         location=broker_url,
-        credentials=Credentials(token=SecretStr(TOKEN)),
+        credentials=credentials or Credentials(token=SecretStr(TOKEN)),
         consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
         include_pending=True,
         provider_branch="main",
@@ -39,15 +42,23 @@ def _plan(broker_url: str, *, fail_if_no_pacts: bool) -> VerificationPlan:
 
 
 def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
-    double = BrokerDouble(token=TOKEN)
-    with running_broker(double) as broker_url:
-        outcome = run_verification(_plan(broker_url, fail_if_no_pacts=False), provider_url)
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    with broker_under_test() as (broker_url, given, _):
+        credentials = Credentials(
+            SecretStr(given.token) if given.token else None,
+            given.username,
+            SecretStr(given.password) if given.password else None,
+        )
+        plan = _plan(
+            broker_url, fail_if_no_pacts=False, provider=f"{PROVIDER}-{uuid.uuid4().hex[:8]}", credentials=credentials
+        )
+        outcome = run_verification(plan, provider_url)
     assert outcome.passed, outcome.output
-    assert outcome.notes == [f"the broker returned no pacts for {PROVIDER}: nothing was verified"]
-    assert not double.unanswered
+    assert outcome.notes == [f"the broker returned no pacts for {plan.provider}: nothing was verified"]
 
 
-def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts(provider_url: str) -> None:
+def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts_on_the_double(provider_url: str) -> None:
     """The verifier reports a failing pacts-for-verification call as "no pacts" and, when empty is
     allowed, passes: the harness must not."""
     double = BrokerDouble(token=TOKEN)

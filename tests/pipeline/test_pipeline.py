@@ -167,6 +167,20 @@ def test_webhook_header_names_the_broker_secret_not_the_token() -> None:
     assert not any(GITHUB_TOKEN in arg for arg in argv)
 
 
+@pytest.mark.parametrize(
+    ("api", "url"),
+    [
+        pytest.param(None, "https://api.github.com/repos/acme/provider/dispatches", id="github.com"),
+        pytest.param(
+            "https://github.example/api/v3/", "https://github.example/api/v3/repos/acme/provider/dispatches", id="GHES"
+        ),
+    ],
+)
+def test_webhook_calls_the_github_api_of_github_api_url(api: str | None, url: str) -> None:
+    settings = _settings(**({"github_api_url": api} if api else {}))
+    assert pipeline.create_or_update_webhook(settings).argv[3] == url
+
+
 def test_github_token_secret_is_created_or_updated_by_name() -> None:
     settings = _settings(broker_token=SECRET, github_token=GITHUB_TOKEN)
     created = pipeline.github_token_secret_request(settings, json.dumps({"_embedded": {"secrets": []}}))

@@ -1,4 +1,5 @@
-"""Bad input to a pipeline task: one line naming the setting and what to do, a non-zero exit, no traceback."""
+"""Bad input to a pipeline task: one line naming the setting and what to do, a non-zero exit, no traceback,
+and nothing published to the broker."""
 
 from __future__ import annotations
 
@@ -42,4 +43,4 @@ def test_bad_input_is_one_clear_error(pipeline: Pipeline, task: str, env: dict[s
     errors = [line for line in run.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, run.output
     assert errors[0].startswith(starts), run.output
-    assert pipeline.double.verification_results() == []
+    assert pipeline.broker.verification_results(pipeline.provider) == []

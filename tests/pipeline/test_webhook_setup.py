@@ -1,53 +1,65 @@
-"""Setting up the broker side of webhook builds, with the real tasks against the broker double."""
+"""Setting up the broker side of webhook builds, with the real tasks against a Pact Broker.
+
+Every webhook the scenarios create calls the loopback GitHub stand-in (`GITHUB_API_URL`), never
+GitHub: what the broker sent is read back from the stand-in, the webhook itself through the
+broker's API (which shows credentials starred out).
+"""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from example_provider.pipeline import CHANGED_PACT_EVENT
-from tests.pipeline.conftest import BUNDLED_PACTS, PROVIDER, PYTHON_CONSUMER, Pipeline
+from tests.pipeline.conftest import BROKER_REACHES_LOOPBACK, BUNDLED_PACTS, PYTHON_CONSUMER, Pipeline
 
 pytestmark = pytest.mark.broker
 GITHUB_TOKEN = "ghp_never-print-this-one"  # noqa: S105 - a test credential, checked never to leak
 REPOSITORY = "acme/example-provider"
+reaches_the_stand_in = pytest.mark.skipif(
+    not BROKER_REACHES_LOOPBACK, reason="PACT_BROKER_TEST_NO_LOOPBACK: the broker cannot call the GitHub stand-in"
+)
 
 
-def test_github_token_secret_is_created_then_updated_in_place(pipeline: Pipeline) -> None:
-    first = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN)
-    second = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN + "-rotated")
+def test_a_webhook_needs_the_broker_to_know_the_provider(pipeline: Pipeline) -> None:
+    run = pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY)
 
-    assert first.returncode == 0, first.output
-    assert second.returncode == 0, second.output
-    assert "created the PactFlow secret githubToken" in first.output
-    assert "updated the PactFlow secret githubToken" in second.output
-    [secret] = pipeline.double.secrets.values()
-    assert (secret["name"], secret["value"]) == ("githubToken", GITHUB_TOKEN + "-rotated")
-    assert GITHUB_TOKEN not in first.output + second.output
+    assert run.returncode != 0
+    assert "provider.name: does not match an existing pacticipant" in run.output
+    assert pipeline.broker.webhooks(pipeline.provider) == []
 
 
-def test_webhook_dispatches_the_changed_pact_to_github_and_is_idempotent(pipeline: Pipeline) -> None:
+def test_webhook_is_created_once_for_the_changed_pact_event(pipeline: Pipeline) -> None:
     pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
 
     runs = [pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY) for _ in range(2)]
-    tested = pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY)
 
     assert all(run.returncode == 0 for run in runs), [run.output for run in runs]
-    assert tested.returncode == 0, tested.output
-    [webhook] = pipeline.double.webhooks.values()
+    [webhook] = pipeline.broker.webhooks(pipeline.provider)
     assert webhook["events"] == [{"name": CHANGED_PACT_EVENT}]
-    assert webhook["provider"] == {"name": PROVIDER}
+    assert webhook["provider"]["name"] == pipeline.provider
     request = webhook["request"]
-    assert (request["method"], request["url"]) == ("POST", f"https://api.github.com/repos/{REPOSITORY}/dispatches")
-    assert request["headers"]["Authorization"] == "Bearer ${user.githubToken}"
-    body = request["body"] if isinstance(request["body"], dict) else json.loads(request["body"])
+    assert (request["method"], request["url"]) == ("POST", f"{pipeline.github.url}/repos/{REPOSITORY}/dispatches")
+    body = request["body"]
     assert body["event_type"] == CHANGED_PACT_EVENT
     assert body["client_payload"]["pact_url"] == "${pactbroker.pactUrl}"
     assert body["client_payload"]["sha"] == "${pactbroker.providerVersionNumber}"
     assert body["client_payload"]["branch"] == "${pactbroker.providerVersionBranch}"
-    [sent] = pipeline.double.webhook_executions
-    assert sent["body"]["client_payload"]["pact_url"].startswith(pipeline.broker_url + "/pacts/provider/")
+
+
+@reaches_the_stand_in
+def test_webhook_dispatches_the_changed_pact_to_github(pipeline: Pipeline) -> None:
+    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
+
+    tested = pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY)
+
+    assert tested.returncode == 0, tested.output
+    [sent] = pipeline.github.dispatches
+    assert sent.repository == REPOSITORY
+    assert sent.headers["authorization"] == "Bearer ${user.githubToken}", "the broker secret's name, not a token"
+    assert sent.body["event_type"] == CHANGED_PACT_EVENT
+    pact_url = sent.body["client_payload"]["pact_url"]
+    assert pact_url.startswith(f"{pipeline.broker_url}/pacts/provider/{pipeline.provider}/consumer/")
 
 
 def test_webhook_needs_to_know_the_repository(pipeline: Pipeline) -> None:
@@ -55,9 +67,10 @@ def test_webhook_needs_to_know_the_repository(pipeline: Pipeline) -> None:
 
     assert run.returncode != 0
     assert run.output.strip().splitlines()[-1].startswith("error: GITHUB_REPOSITORY:")
-    assert pipeline.double.webhooks == {}
+    assert pipeline.broker.webhooks(pipeline.provider) == []
 
 
+@reaches_the_stand_in
 def test_the_pact_url_a_webhook_dispatches_is_what_the_webhook_build_verifies(pipeline: Pipeline) -> None:
     """The whole loop: a consumer publishes, the broker's webhook names the pact (with its event
     metadata in the URL, as the real broker renders ${pactbroker.pactUrl}), GitHub would start
@@ -65,17 +78,52 @@ def test_the_pact_url_a_webhook_dispatches_is_what_the_webhook_build_verifies(pi
     pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
     assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
     assert pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
-    [sent] = pipeline.double.webhook_executions
-    pact_url = sent["body"]["client_payload"]["pact_url"]
+    [sent] = pipeline.github.dispatches
+    pact_url = sent.body["client_payload"]["pact_url"]
     assert "/metadata/" in pact_url
 
     run = pipeline.task("fake-ci-webhook", PACT_URL=pact_url, GIT_COMMIT="beef5678", GIT_BRANCH="main")
 
     assert run.returncode == 0, run.output
-    [verification] = pipeline.double.verification_results(PROVIDER)
+    [verification] = pipeline.broker.verification_results(pipeline.provider)
     assert (verification.consumer, verification.provider_version, verification.success) == (
-        PYTHON_CONSUMER,
+        pipeline.consumer(PYTHON_CONSUMER),
         "beef5678",
         True,
     )
-    assert pipeline.double.version_branches(PROVIDER, "beef5678") == ["main"]
+    assert pipeline.broker.branches(pipeline.provider, "beef5678") == ["main"]
+
+
+@pytest.mark.usefixtures("double")
+def test_github_token_secret_is_what_the_webhook_sends_on_the_double(pipeline: Pipeline) -> None:
+    """Secrets are a PactFlow feature (a self-hosted broker has none), so the double stands in for
+    PactFlow: the rotated secret is what the webhook sends to GitHub, and no output shows it."""
+    first = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN)
+    second = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN + "-rotated")
+    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
+    tested = pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY)
+
+    assert first.returncode == 0, first.output
+    assert second.returncode == 0, second.output
+    assert tested.returncode == 0, tested.output
+    assert "created the PactFlow secret githubToken" in first.output
+    assert "updated the PactFlow secret githubToken" in second.output
+    [sent] = pipeline.github.dispatches
+    assert sent.headers["authorization"] == f"Bearer {GITHUB_TOKEN}-rotated"
+    assert all(GITHUB_TOKEN not in run.output for run in pipeline.runs)
+
+
+@pytest.mark.usefixtures("double")
+def test_a_webhook_to_a_host_beyond_loopback_is_refused_on_the_double(pipeline: Pipeline) -> None:
+    """The double keeps the whitelist `../shared/broker/` gives a real broker, so no scenario can leave
+    a webhook that calls out of this machine (never tried on a real broker: its whitelist may be open)."""
+    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+
+    run = pipeline.task(
+        "create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY, GITHUB_API_URL="https://api.github.com"
+    )
+
+    assert run.returncode != 0
+    assert "host must be in the whitelist" in run.output
+    assert pipeline.broker.webhooks(pipeline.provider) == []
