@@ -19,7 +19,7 @@ from invoke.context import Context
 from invoke.runners import Result
 from invoke.tasks import task
 
-from example_provider import pipeline
+from example_provider import broker, pipeline, webhook
 from example_provider.settings import (
     PipelineSettings,
     ServerSettings,
@@ -48,7 +48,7 @@ def _or_fail(action: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run `action`; a bad setting or an unusable broker stops the task with one clear line, no traceback."""
     try:
         return action(*args, **kwargs)
-    except (SettingsError, pipeline.BrokerUnavailableError) as error:
+    except (SettingsError, broker.BrokerUnavailableError) as error:
         _fail(str(error))
 
 
@@ -172,7 +172,7 @@ def _checked(check: Callable[[PipelineSettings], None], settings: PipelineSettin
 
 def _reachable_broker(settings: PipelineSettings) -> PipelineSettings:
     """Stop with one line naming the broker (never a credential) when it cannot be used."""
-    return _checked(pipeline.check_broker, settings)
+    return _checked(broker.check_broker, settings)
 
 
 def _run_broker(c: Context, command: pipeline.BrokerCommand, *, hide: bool = False) -> Result:
@@ -270,17 +270,15 @@ def create_environment(c: Context, production: bool = True) -> None:  # noqa: FB
 @task
 def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use."""
-    settings = _reachable_broker(_checked(pipeline.check_github_token, _settings()))
-    headers = pipeline.settings_authorization(settings)
-    broker = str(settings.broker_url)
+    settings = _reachable_broker(_checked(webhook.check_github_token, _settings()))
+    headers = broker.settings_authorization(settings)
+    url = str(settings.broker_url)
     try:
-        existing = pipeline.broker_request(f"{broker}/secrets", broker=broker, headers=headers)
-    except pipeline.BrokerUnavailableError as error:
+        existing = broker.broker_request(f"{url}/secrets", broker=url, headers=headers)
+    except broker.BrokerUnavailableError as error:
         _fail(f"{error} (secrets are a PactFlow feature; a self-hosted broker has none)")
-    request = _or_fail(pipeline.github_token_secret_request, settings, existing)
-    _or_fail(
-        pipeline.broker_request, request.url, broker=broker, headers=headers, method=request.method, body=request.body
-    )
+    request = _or_fail(webhook.github_token_secret_request, settings, existing)
+    _or_fail(broker.broker_request, request.url, broker=url, headers=headers, method=request.method, body=request.body)
     verb = "updated" if request.method == "PUT" else "created"
     print(f"{verb} the PactFlow secret {settings.github_token_secret_name} from GITHUB_TOKEN")
 
@@ -288,10 +286,10 @@ def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke pas
 @task
 def create_or_update_webhook(c: Context) -> None:
     """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification."""
-    _broker_task(c, pipeline.create_or_update_webhook, "create-or-update-webhook")
+    _broker_task(c, webhook.create_or_update_webhook, "create-or-update-webhook")
 
 
 @task
 def test_webhook(c: Context) -> None:
     """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side."""
-    _broker_task(c, pipeline.webhook_test, "test-webhook")
+    _broker_task(c, webhook.webhook_test, "test-webhook")

@@ -2,7 +2,8 @@
 
 The installed package holds the API, its settings and provider states, the verification plan
 (`verification.py`: which pacts a run verifies) and the pipeline's `pact broker` commands
-(`pipeline.py`). It imports no pact-python: the verifier is run by `tests/contract` and `tasks.py`.
+(`pipeline.py`, `webhook.py`, `broker.py`). It imports no pact-python: `tests/contract` and
+`tasks.py` run the verifier.
 """
 
 from __future__ import annotations

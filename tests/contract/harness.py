@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from pact import Verifier
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
-from example_provider.pipeline import BrokerUnavailableError, authorization_header, broker_request, check_pact_source
+from example_provider.broker import BrokerUnavailableError, authorization_header, broker_request, check_pact_source
 from example_provider.products import ProductRepository
 from example_provider.settings import PipelineSettings
 from example_provider.verification import VerificationPlan, origin, plan_verification

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from example_provider.pipeline import BrokerUnavailableError
+from example_provider.broker import BrokerUnavailableError
 from example_provider.settings import PipelineSettings, SettingsError, load_settings
 from example_provider.verification import VerificationPlan, plan_verification
 from tests.contract.harness import run_verification, verify

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from example_provider.pipeline import authorization_header
+from example_provider.broker import authorization_header
 from example_provider.settings import environment_variables
 from tests.broker_double import BrokerDouble, running_broker
 from tests.pipeline.broker_api import BrokerApi

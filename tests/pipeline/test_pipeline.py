@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from example_provider import pipeline
+from example_provider import broker, pipeline, webhook
 from example_provider.settings import PipelineSettings, SettingsError
 from tests.pipeline.conftest import setting_names
 from tests.servers import refusing_url
@@ -51,8 +51,8 @@ def _settings(**values: Any) -> PipelineSettings:
         pipeline.can_i_deploy,
         pipeline.record_deployment,
         pipeline.list_environments,
-        pipeline.create_or_update_webhook,
-        pipeline.webhook_test,
+        webhook.create_or_update_webhook,
+        webhook.webhook_test,
     ],
 )
 def test_secrets_travel_in_the_environment_never_on_the_command_line(build: Any, credentials: dict[str, str]) -> None:
@@ -139,13 +139,13 @@ def test_environment_exists_reads_list_environments_json() -> None:
 
 
 def test_webhook_uuid_is_stable_per_repository_and_overridable() -> None:
-    first = pipeline.webhook_uuid(_settings())
-    assert first == pipeline.webhook_uuid(_settings())
-    assert first != pipeline.webhook_uuid(_settings(github_repository="acme/other"))
+    first = webhook.webhook_uuid(_settings())
+    assert first == webhook.webhook_uuid(_settings())
+    assert first != webhook.webhook_uuid(_settings(github_repository="acme/other"))
     given = "0b7e1d9c-3f39-4f0f-a3b5-8f5b8a8f1c11"
-    assert pipeline.webhook_uuid(_settings(webhook_uuid=given)) == given
+    assert webhook.webhook_uuid(_settings(webhook_uuid=given)) == given
     with pytest.raises(SettingsError, match=r"^PACT_WEBHOOK_UUID: "):
-        pipeline.webhook_uuid(_settings(webhook_uuid="not-a-uuid"))
+        webhook.webhook_uuid(_settings(webhook_uuid="not-a-uuid"))
 
 
 @pytest.mark.parametrize(
@@ -158,11 +158,11 @@ def test_webhook_uuid_is_stable_per_repository_and_overridable() -> None:
     ],
 )
 def test_repository_from_the_origin_remote(remote: str | None, repository: str | None) -> None:
-    assert pipeline._repository_from_remote(remote) == repository
+    assert webhook._repository_from_remote(remote) == repository
 
 
 def test_webhook_header_names_the_broker_secret_not_the_token() -> None:
-    argv = pipeline.create_or_update_webhook(_settings(github_token=GITHUB_TOKEN, github_token_secret_name="gh")).argv  # noqa: S106
+    argv = webhook.create_or_update_webhook(_settings(github_token=GITHUB_TOKEN, github_token_secret_name="gh")).argv  # noqa: S106
     assert "Authorization: Bearer ${user.gh}" in argv
     assert not any(GITHUB_TOKEN in arg for arg in argv)
 
@@ -178,20 +178,20 @@ def test_webhook_header_names_the_broker_secret_not_the_token() -> None:
 )
 def test_webhook_calls_the_github_api_of_github_api_url(api: str | None, url: str) -> None:
     settings = _settings(**({"github_api_url": api} if api else {}))
-    assert pipeline.create_or_update_webhook(settings).argv[3] == url
+    assert webhook.create_or_update_webhook(settings).argv[3] == url
 
 
 def test_github_token_secret_is_created_or_updated_by_name() -> None:
     settings = _settings(broker_token=SECRET, github_token=GITHUB_TOKEN)
-    created = pipeline.github_token_secret_request(settings, json.dumps({"_embedded": {"secrets": []}}))
+    created = webhook.github_token_secret_request(settings, json.dumps({"_embedded": {"secrets": []}}))
     assert (created.method, created.url) == ("POST", "https://broker.example/secrets")
     assert json.loads(created.body)["value"] == GITHUB_TOKEN
     assert GITHUB_TOKEN not in repr(created)
     listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": {"href": "https://b/secrets/1"}}}]}}
-    updated = pipeline.github_token_secret_request(settings, json.dumps(listed))
+    updated = webhook.github_token_secret_request(settings, json.dumps(listed))
     assert (updated.method, updated.url) == ("PUT", "https://b/secrets/1")
     with pytest.raises(SettingsError, match=r"^GITHUB_TOKEN: "):
-        pipeline.github_token_secret_request(_settings(), "{}")
+        webhook.github_token_secret_request(_settings(), "{}")
 
 
 def test_build_url_is_derived_on_github_actions_unless_given() -> None:
@@ -211,27 +211,25 @@ def test_build_url_is_derived_on_github_actions_unless_given() -> None:
     ],
 )
 def test_broker_problems_name_the_broker_and_what_to_check(status: int, says: str) -> None:
-    message = pipeline._http_problem("https://broker.example", status)
+    message = broker._http_problem("https://broker.example", status)
     assert message.startswith(f"the Pact Broker at https://broker.example {says}")
 
 
 def test_an_unreachable_broker_is_one_clear_error() -> None:
-    with refusing_url() as url, pytest.raises(pipeline.BrokerUnavailableError) as raised:
-        pipeline.check_broker(_settings(broker_base_url=url, broker_token=SECRET))
+    with refusing_url() as url, pytest.raises(broker.BrokerUnavailableError) as raised:
+        broker.check_broker(_settings(broker_base_url=url, broker_token=SECRET))
     assert str(raised.value).startswith(f"the Pact Broker at {url} cannot be reached")
     assert SECRET not in str(raised.value)
 
 
 @pytest.mark.parametrize("output", ["not json", "[]", '{"_embedded": {"environments": "x"}}'])
 def test_an_unexpected_environment_listing_is_one_clear_error(output: str) -> None:
-    with pytest.raises(pipeline.BrokerUnavailableError, match="did not answer with a list of environments"):
+    with pytest.raises(broker.BrokerUnavailableError, match="did not answer with a list of environments"):
         pipeline.environment_exists(output, "production")
 
 
 @pytest.mark.parametrize("answer", ["<html>", '{"_embedded": {"secrets": [{"name": "githubToken"}]}}'])
 def test_an_unexpected_secrets_listing_is_one_clear_error(answer: str) -> None:
     settings = _settings(broker_base_url="https://acme.pactflow.io", broker_token=SECRET, github_token=SECRET)
-    with pytest.raises(
-        pipeline.BrokerUnavailableError, match=r"^the Pact Broker at https://acme\.pactflow\.io did not"
-    ):
-        pipeline.github_token_secret_request(settings, answer)
+    with pytest.raises(broker.BrokerUnavailableError, match=r"^the Pact Broker at https://acme\.pactflow\.io did not"):
+        webhook.github_token_secret_request(settings, answer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from example_provider.pipeline import CHANGED_PACT_EVENT
+from example_provider.webhook import CHANGED_PACT_EVENT
 from tests.pipeline.conftest import BROKER_REACHES_LOOPBACK, BUNDLED_PACTS, PYTHON_CONSUMER, Pipeline
 
 pytestmark = pytest.mark.broker

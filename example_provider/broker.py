@@ -1,0 +1,99 @@
+"""Talking to the Pact Broker over HTTP: one quick request before a task, and what the pact CLI cannot do.
+
+The verifier and the pact CLI retry a failing broker with backoff (about two minutes for the
+verifier) and then print a wall of output; one request up front says what is wrong in seconds,
+in one line that names the broker and never a credential.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from base64 import b64encode
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr
+
+from example_provider.settings import PipelineSettings, SettingsError
+from example_provider.verification import VerificationPlan, origin
+
+TIMEOUT_SECONDS = 10
+
+
+class BrokerUnavailableError(RuntimeError):
+    """The broker cannot be used; the message names its URL and never a credential."""
+
+
+def broker_url(settings: PipelineSettings) -> str:
+    if not settings.broker_url:
+        msg = "PACT_BROKER_BASE_URL: this task talks to a Pact Broker; set it (and PACT_BROKER_TOKEN for PactFlow)"
+        raise SettingsError(msg)
+    return settings.broker_url
+
+
+def authorization_header(
+    token: SecretStr | None, username: str | None = None, password: SecretStr | None = None
+) -> dict[str, str]:
+    """The broker's `Authorization` header for a bearer token or basic auth (none when neither)."""
+    if token:
+        return {"Authorization": f"Bearer {token.get_secret_value()}"}
+    if username and password:
+        pair = f"{username}:{password.get_secret_value()}"
+        return {"Authorization": "Basic " + b64encode(pair.encode()).decode()}
+    return {}
+
+
+def settings_authorization(settings: PipelineSettings) -> dict[str, str]:
+    return authorization_header(settings.broker_token, settings.broker_username, settings.broker_password)
+
+
+def broker_request(
+    url: str, *, broker: str, headers: dict[str, str], method: str = "GET", body: bytes | None = None
+) -> str:
+    """One request to the broker at `broker`; a clear `BrokerUnavailableError` on any failure."""
+    if urlsplit(url).scheme not in {"http", "https"}:
+        msg = f"{url!r} is not an http(s) URL; check PACT_BROKER_BASE_URL / PACT_URL"
+        raise BrokerUnavailableError(msg)
+    all_headers = {"Accept": "application/hal+json, application/json", **headers}
+    if body is not None:
+        all_headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body, method=method, headers=all_headers)  # noqa: S310 - checked above
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            return str(response.read().decode())
+    except urllib.error.HTTPError as error:
+        raise BrokerUnavailableError(_http_problem(broker, error.code)) from None
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        msg = f"the Pact Broker at {broker} cannot be reached ({reason}); check PACT_BROKER_BASE_URL and the network"
+        raise BrokerUnavailableError(msg) from None
+
+
+def _http_problem(broker: str, status: int) -> str:
+    where = f"the Pact Broker at {broker}"
+    if status in {401, 403}:
+        return (
+            f"{where} refused the credentials (HTTP {status}); check PACT_BROKER_TOKEN, or "
+            "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD"
+        )
+    if status >= 500:  # noqa: PLR2004 - HTTP server errors
+        return f"{where} failed with HTTP {status}; it may be down: try again later"
+    return f"{where} answered HTTP {status}; check PACT_BROKER_BASE_URL / PACT_URL"
+
+
+def check_pact_source(plan: VerificationPlan) -> None:
+    """Fail fast, with one clear line, when the broker or the pact URL a plan reads cannot be used."""
+    if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
+        return
+    creds = plan.credentials
+    if plan.source == "broker":
+        url, broker = plan.location.rstrip("/") + "/", plan.location
+    else:
+        url, broker = plan.location, origin(plan.location)
+    broker_request(url, broker=broker, headers=authorization_header(creds.token, creds.username, creds.password))
+
+
+def check_broker(settings: PipelineSettings) -> None:
+    """Fail fast, with one clear line, when the broker is unreachable or refuses us."""
+    url = broker_url(settings)
+    broker_request(url + "/", broker=url, headers=settings_authorization(settings))
