@@ -9,6 +9,7 @@ project, the pact tools and CI. Both are read through `load_settings` and passed
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
@@ -34,7 +35,21 @@ LogLevel = Annotated[
     Literal["critical", "error", "warning", "info", "debug", "trace"],
     BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value),
 ]
+
+
+def _regex(pattern: Any) -> Any:  # noqa: ANN401 - any value
+    """A filter the verifier would choke on (it panics) is refused here, in one line."""
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            msg = f"not a regular expression ({error})"
+            raise ValueError(msg) from None
+    return pattern
+
+
 Url = Annotated[AnyHttpUrl, AfterValidator(_no_password)]
+Regex = Annotated[str, AfterValidator(_regex)]
 Name = Annotated[str, Field(min_length=1)]
 CONFIG = SettingsConfigDict(
     env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore", populate_by_name=True
@@ -89,10 +104,10 @@ class PipelineSettings(BaseSettings):
     include_wip_pacts_since: dt.date | Literal["off"] = Field(
         dt.date(2026, 1, 1), alias="PACT_INCLUDE_WIP_PACTS_SINCE", description="Verify WIP pacts since (`off`: none)."
     )
-    description_filter: str | None = Field(
+    description_filter: Regex | None = Field(
         None, alias="PACT_DESCRIPTION", description="Verify only interactions with this description (regex)."
     )
-    state_filter: str | None = Field(
+    state_filter: Regex | None = Field(
         None, alias="PACT_PROVIDER_STATE", description="Verify only interactions with this provider state (regex)."
     )
     no_state_filter: bool = Field(

@@ -148,7 +148,7 @@ def _local_pacts(settings: PipelineSettings, files: list[Path], variable: str) -
     if files and not ours and settings.fail_if_no_pacts_found:
         found = ", ".join(sorted(set(others)))
         msg = (
-            f"{variable}: no pact there is for {settings.pacticipant}, only for {found}; to verify such pacts as "
+            f"{variable}: there is no pact for {settings.pacticipant}, only for {found}; to verify such pacts as "
             "this API, set PACTICIPANT=<name> (the pact-js consumers call it pactflow-example-provider)"
         )
         raise SettingsError(msg)

@@ -135,6 +135,7 @@ def test_git_fallback(isolated: Path) -> None:
         pytest.param({"PACT_BROKER_BASE_URL": "not a url"}, ["PACT_BROKER_BASE_URL"], id="broker URL"),
         pytest.param({"PACT_INCLUDE_WIP_PACTS_SINCE": "last week"}, ["PACT_INCLUDE_WIP_PACTS_SINCE"], id="WIP date"),
         pytest.param({"CAN_I_DEPLOY_RETRY_INTERVAL": "0"}, ["CAN_I_DEPLOY_RETRY_INTERVAL"], id="retry interval"),
+        pytest.param({"PACT_DESCRIPTION": "("}, ["PACT_DESCRIPTION", "not a regular expression"], id="filter regex"),
     ],
 )
 def test_invalid_settings_name_the_variables(

@@ -129,7 +129,7 @@ def test_only_pacts_for_this_provider_are_verified(tmp_path: Path) -> None:
 
 def test_no_pact_for_this_provider_names_the_ones_found(tmp_path: Path) -> None:
     write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    with pytest.raises(SettingsError, match=r"^PACT_DIR: no pact there is for pactflow-example-provider-python, only "
+    with pytest.raises(SettingsError, match=r"^PACT_DIR: there is no pact for pactflow-example-provider-python, only "
                        r"for pactflow-example-provider; .*PACTICIPANT=<name>"):  # fmt: skip
         plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
     plan = plan_verification(
@@ -149,7 +149,7 @@ def test_a_file_that_is_not_a_pact_is_named(tmp_path: Path, content: str) -> Non
 
 def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None:
     path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    with pytest.raises(SettingsError, match=r"^PACT_URL: no pact there is for .*PACTICIPANT"):
+    with pytest.raises(SettingsError, match=r"^PACT_URL: there is no pact for .*PACTICIPANT"):
         plan_verification(load_settings(PipelineSettings, pact_url=str(path)))
 
 

@@ -144,6 +144,11 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
             outcome.problems.append(problem)
         else:
             outcome.notes.append(f"the broker returned no pacts for {plan.provider}: nothing was verified")
+    filters = plan.description_filter or plan.state_filter or plan.no_state_filter
+    if filters and not interactions and outcome.passed:
+        outcome.problems.append(
+            "no interaction matches PACT_DESCRIPTION / PACT_PROVIDER_STATE / PACT_PROVIDER_NO_STATE"
+        )
     pending = [
         f"{item.get('consumer')}: {item.get('description')}"
         for item in interactions

@@ -94,7 +94,7 @@ def test_a_source_with_no_pact_for_this_provider_is_one_clear_error(tmp_path: Pa
     with pytest.raises(SettingsError) as raised:
         _directory_plan(tmp_path)
     message = str(raised.value)
-    assert message.startswith(f"PACT_DIR: no pact there is for {PROVIDER}, only for order-service, {JS_PROVIDER};")
+    assert message.startswith(f"PACT_DIR: there is no pact for {PROVIDER}, only for order-service, {JS_PROVIDER};")
     assert "set PACTICIPANT=<name>" in message
     assert "\n" not in message
 
@@ -142,6 +142,17 @@ def test_filters_select_the_interactions_verified(
     outcome = run_verification(plan_verification(settings), provider_url)
     assert outcome.passed, outcome.output
     assert sorted(r["description"] for r in outcome.interactions) == sorted(verified)  # type: ignore[type-var]
+
+
+def test_a_filter_that_matches_nothing_fails(provider_url: str, tmp_path: Path) -> None:
+    """A typo in a filter must not pass as a green run that verified nothing."""
+    _copy("good/js-consumer-v2.json", tmp_path)
+    settings = load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant=JS_PROVIDER, description_filter="tpyo")
+    outcome = run_verification(plan_verification(settings), provider_url)
+    assert not outcome.passed
+    assert outcome.problems == [
+        "no interaction matches PACT_DESCRIPTION / PACT_PROVIDER_STATE / PACT_PROVIDER_NO_STATE"
+    ]
 
 
 def test_a_filter_with_publishing_is_refused_before_anything_is_verified() -> None:
