@@ -1,13 +1,12 @@
 """The consumers' named provider states, as setup/teardown functions on a repository.
 
-One registry serves every way of verifying: the in-process verifier (tests/contract) calls
-`ProviderStates.handle` directly, and external verifiers reach the same function through the
-opt-in `POST /_pact/provider-states` endpoint (see `app.py`).
+One registry serves every way of verifying: the verifier in `invoke verify` and external
+verifiers alike reach it through the opt-in `POST /_pact/provider-states` endpoint (`app.py`).
 
 To add a state: write a function `(repository, params) -> None` that puts the repository in
 that state and register it in `_SETUPS` under the exact name the consumer uses. Build the
 state's whole catalogue and swap it in with one `replace_all`: a reset followed by a second
-change lets a concurrent change land between the two (tests/test_load.py caught exactly that).
+change lets a concurrent change land between the two.
 """
 
 from __future__ import annotations
@@ -54,21 +53,17 @@ def _product_does_not_exist(repository: ProductRepository, params: Params) -> No
     repository.replace_all(without_product(repository.seed, _param_id(params, "11")))
 
 
-def _products_exist(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
-    repository.replace_all(repository.seed)
-
-
-def _known_data(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
-    """The generic hook (empty state name): each interaction starts from the seeded catalogue."""
+def _seeded(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
+    """The seeded catalogue: what "products exist" asks, and where every interaction starts."""
     repository.reset()
 
 
 _SETUPS: dict[str, StateSetup] = {
-    "": _known_data,
+    "": _seeded,  # the generic hook the verifier calls for an interaction with no state
     "a product with ID 10 exists": _product_exists,
     "a product with ID 11 does not exist": _product_does_not_exist,
-    "products exist": _products_exist,
-    "products exists": _products_exist,  # a spelling some consumers use
+    "products exist": _seeded,
+    "products exists": _seeded,  # a spelling some consumers use
 }
 
 
