@@ -7,10 +7,11 @@ in one line that names the broker and never a credential.
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from base64 import b64encode
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import SecretStr
 
@@ -22,6 +23,10 @@ TIMEOUT_SECONDS = 10
 
 class BrokerUnavailableError(RuntimeError):
     """The broker cannot be used; the message names its URL and never a credential."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status the broker answered, if it answered
 
 
 def broker_url(settings: PipelineSettings) -> str:
@@ -62,7 +67,7 @@ def broker_request(
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             return str(response.read().decode())
     except urllib.error.HTTPError as error:
-        raise BrokerUnavailableError(_http_problem(broker, error.code)) from None
+        raise BrokerUnavailableError(_http_problem(broker, error.code), error.code) from None
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         msg = f"the Pact Broker at {broker} cannot be reached ({reason}); check PACT_BROKER_BASE_URL and the network"
@@ -78,7 +83,7 @@ def _http_problem(broker: str, status: int) -> str:
         )
     if status >= 500:  # noqa: PLR2004 - HTTP server errors
         return f"{where} failed with HTTP {status}; it may be down: try again later"
-    return f"{where} answered HTTP {status}; check PACT_BROKER_BASE_URL / PACT_URL"
+    return f"{where} answered HTTP {status}; check PACT_BROKER_BASE_URL / PACT_URL and the credentials"
 
 
 def check_pact_source(plan: VerificationPlan) -> None:
@@ -97,3 +102,30 @@ def check_broker(settings: PipelineSettings) -> None:
     """Fail fast, with one clear line, when the broker is unreachable or refuses us."""
     url = broker_url(settings)
     broker_request(url + "/", broker=url, headers=settings_authorization(settings))
+
+
+def pacts_for_verification(plan: VerificationPlan) -> int:
+    """How many pacts the broker selects for the plan: asked of the broker, not read from the verifier's log."""
+    body = {
+        "consumerVersionSelectors": list(plan.consumer_version_selectors),
+        "includePendingStatus": plan.include_pending,
+        "providerVersionBranch": plan.provider_branch,
+    }
+    if plan.include_wip_since:
+        body["includeWipPactsSince"] = plan.include_wip_since.isoformat()
+    url = f"{plan.location.rstrip('/')}/pacts/provider/{quote(plan.provider)}/for-verification"
+    creds = plan.credentials
+    headers = authorization_header(creds.token, creds.username, creds.password)
+    try:
+        answer = broker_request(
+            url, broker=plan.location, headers=headers, method="POST", body=json.dumps(body).encode()
+        )
+    except BrokerUnavailableError as error:
+        if error.status == 404:  # noqa: PLR2004 - a provider the broker has never heard of has no pacts
+            return 0
+        raise
+    try:
+        return len(json.loads(answer)["_embedded"]["pacts"])
+    except (ValueError, KeyError, TypeError):
+        msg = f"the Pact Broker at {plan.location} did not answer with a list of pacts"
+        raise BrokerUnavailableError(msg) from None

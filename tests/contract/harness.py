@@ -15,7 +15,13 @@ from urllib.parse import quote, urlsplit
 from pact import Verifier
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
-from example_provider.broker import BrokerUnavailableError, authorization_header, broker_request, check_pact_source
+from example_provider.broker import (
+    BrokerUnavailableError,
+    authorization_header,
+    broker_request,
+    check_pact_source,
+    pacts_for_verification,
+)
 from example_provider.products import ProductRepository
 from example_provider.settings import PipelineSettings
 from example_provider.verification import VerificationPlan, origin, plan_verification
@@ -121,6 +127,28 @@ def _unpublished(plan: VerificationPlan, interactions: list[dict[str, object]]) 
     return []
 
 
+def _nothing_verified(plan: VerificationPlan, outcome: VerificationOutcome) -> None:
+    """The verifier verified nothing from the broker: ask the broker why, rather than read its log.
+
+    The verifier reports a broker that failed while listing the pacts as "no pacts"; with
+    PACT_FAIL_IF_NO_PACTS_FOUND=false it would pass.
+    """
+    try:
+        listed = pacts_for_verification(plan)
+    except BrokerUnavailableError as error:
+        reason = f"HTTP {error.status}" if error.status else str(error)
+        outcome.problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {reason}")
+        return
+    if listed:
+        outcome.problems.append(f"the broker selects {listed} pact(s) for {plan.provider}, and none was verified")
+    elif plan.fail_if_no_pacts:
+        outcome.problems.append(
+            f"the broker returned no pacts for {plan.provider}; PACT_FAIL_IF_NO_PACTS_FOUND=false lets that pass"
+        )
+    else:
+        outcome.notes.append(f"the broker returned no pacts for {plan.provider}: nothing was verified")
+
+
 def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
     """Verify the provider at `base_url` as `plan` says; the verifier prints its report."""
     verifier = build_verifier(plan, base_url)
@@ -132,18 +160,8 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
     output = str(verifier.output(strip_ansi=True))
     interactions: list[dict[str, object]] = verifier.results.get("interactionResults") or []
     outcome = VerificationOutcome(passed, output, interactions, _unpublished(plan, interactions))
-    broken = next((line for line in output.splitlines() if "No pacts found" in line and "IO Error" in line), None)
-    if plan.source == "broker" and broken:
-        # The verifier files a broker failure under "no pacts"; a broker that failed is never "no pacts".
-        outcome.problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {broken.strip()}")
-    elif plan.source == "broker" and not interactions:
-        if plan.fail_if_no_pacts:
-            problem = (
-                f"the broker returned no pacts for {plan.provider}; PACT_FAIL_IF_NO_PACTS_FOUND=false lets that pass"
-            )
-            outcome.problems.append(problem)
-        else:
-            outcome.notes.append(f"the broker returned no pacts for {plan.provider}: nothing was verified")
+    if plan.source == "broker" and not interactions:
+        _nothing_verified(plan, outcome)
     filters = plan.description_filter or plan.state_filter or plan.no_state_filter
     if filters and not interactions and outcome.passed:
         outcome.problems.append(
