@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import Depends, HTTPException
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
@@ -177,22 +178,18 @@ def deny() -> None:
     raise HTTPException(status_code=403, detail="denied")
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/products"),
-        ("GET", "/product/10"),
-        ("GET", "/products/10"),
-        ("GET", "/product/99"),
-        ("GET", "/health"),
-        ("GET", "/openapi.json"),
-        ("GET", "/docs"),
-        ("POST", PROVIDER_STATES_PATH),
-    ],
-)
+def _every_route() -> list[tuple[str, str]]:
+    """Each method and path the app serves, with the state endpoint on: a route added later is covered too."""
+    app = create_app(provider_states=True)
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    return [(method, r.path.format(product_id="10")) for r in routes for method in sorted(r.methods)]
+
+
+@pytest.mark.parametrize(("method", "path"), [*_every_route(), ("GET", "/product/99")])
 def test_an_app_wide_dependency_guards_every_route(repository: ProductRepository, method: str, path: str) -> None:
     """Where a team adds authentication: nothing may answer around it, successful reads included."""
     app = create_app(repository, provider_states=True, dependencies=[Depends(deny)])
     with TestClient(app, base_url=LOCAL) as client:
         response = client.request(method, path, json={"state": "products exist"}, headers=AUTH)
     assert (response.status_code, response.json()) == (403, {"detail": "denied"})
+    assert repository.all() == repository.seed, "the state endpoint changed the data around the dependency"
