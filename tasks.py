@@ -110,6 +110,7 @@ def serve(c: Context, host: str = "", port: int = 0, provider_states: bool = Fal
         "rounds": "alternating wrk rounds per server and route; the median is reported (default 1)",
         "verify_rounds": "back-to-back rounds of the verifier comparison; the median is reported (default 9)",
         "suite": "also time `invoke test` (default on; --no-suite skips it)",
+        "access_log": "serve ours with the access log on, as the baseline has it, so only the apps differ",
     }
 )
 def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
@@ -119,10 +120,12 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
     rounds: int = 1,
     verify_rounds: int = 9,
     suite: bool = True,  # noqa: FBT001, FBT002 - an invoke flag
+    access_log: bool = False,  # noqa: FBT001, FBT002 - an invoke flag
 ) -> None:
     """Benchmark against the baselines (needs wrk): serving, the verifier, `invoke verify` and `invoke test`."""
     args = [sys.executable, "-m", "benchmarks.bench", f"--duration={duration}", f"--connections={connections}"]
     args += [f"--rounds={rounds}", f"--verify-rounds={verify_rounds}"] + ([] if suite else ["--no-suite"])
+    args += ["--access-log"] if access_log else []
     with c.cd(str(ROOT)):
         result = c.run(shlex.join(args), warn=True)
     if result is not None and result.failed:

@@ -1,7 +1,8 @@
 """example-provider against its baselines, side by side, in one run; the numbers go to benchmarks/README.md.
 
-1. Serving: ours (`python -m example_provider --access-log`) and the original example's app
-   (`benchmarks/baseline_app.py`, uvicorn's defaults: access log on), one uvicorn worker each;
+1. Serving: ours as shipped (`python -m example_provider`: access log off; `--access-log` turns it on,
+   so only the apps differ) and the original example's app as it runs (`benchmarks/baseline_app.py`,
+   uvicorn's defaults: access log on), one uvicorn worker each;
    `wrk` loads one at a time, alternating, on `GET /product/10` and `GET /products`. With two or
    more CPUs the servers share the last one and wrk gets the others.
 2. Verification per interaction, with provider states: the harness's verifier
@@ -122,8 +123,13 @@ class ServerSpec:
 LOOPBACK_ANY_PORT = ("--host", "127.0.0.1", "--port", "0")
 OURS = ServerSpec(
     "example-provider",
-    "`python -m example_provider --access-log` (access log on, as uvicorn's default has it for the baseline)",
-    (sys.executable, "-m", "example_provider", *LOOPBACK_ANY_PORT, "--log-level", "info", "--access-log"),
+    "`python -m example_provider`, as shipped (access log off)",
+    (sys.executable, "-m", "example_provider", *LOOPBACK_ANY_PORT, "--log-level", "info"),
+)
+OURS_LOGGING = ServerSpec(
+    "example-provider",
+    "`python -m example_provider --access-log` (access log on, as the baseline has it: only the apps differ)",
+    (*OURS.command, "--access-log"),
 )
 BASELINE = ServerSpec(
     "baseline",
@@ -196,7 +202,8 @@ def _median_result(results: Sequence[WrkResult]) -> WrkResult:
 
 def bench_serving(args: argparse.Namespace, server_cpu: int | None) -> list[ServingRow]:
     runs: dict[tuple[str, str], list[WrkResult]] = {}
-    with running(OURS, server_cpu) as ours_url, running(BASELINE, server_cpu) as baseline_url:
+    ours = OURS_LOGGING if args.access_log else OURS
+    with running(ours, server_cpu) as ours_url, running(BASELINE, server_cpu) as baseline_url:
         urls = {OURS.name: ours_url, BASELINE.name: baseline_url}
         for route in ROUTES:  # warm up: first requests pay for imports and caches
             for url in urls.values():
@@ -492,6 +499,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=_positive, default=1, help="alternating wrk rounds; the median is shown (1)")
     parser.add_argument("--verify-rounds", type=_positive, default=9, help="back-to-back verifier slopes (9)")
     parser.add_argument("--no-suite", dest="suite", action="store_false", help="skip timing `invoke test`")
+    parser.add_argument(
+        "--access-log", action="store_true", help="serve ours with the access log on, like the baseline"
+    )
     return parser
 
 
@@ -507,7 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"Serving: one uvicorn worker each; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"{args.rounds} alternating round(s); {pinning}.\n"
-        f"- {OURS.name}: {OURS.description}\n- {BASELINE.name}: {BASELINE.description}\n"
+        f"- {OURS.name}: {(OURS_LOGGING if args.access_log else OURS).description}\n"
+        f"- {BASELINE.name}: {BASELINE.description}\n"
     )
     try:
         with _affinity(load_cpus):  # wrk inherits it

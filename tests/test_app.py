@@ -182,7 +182,7 @@ def _every_route() -> list[tuple[str, str]]:
     """Each method and path the app serves, with the state endpoint on: a route added later is covered too."""
     app = create_app(provider_states=True)
     routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    return [(method, r.path.format(product_id="10")) for r in routes for method in sorted(r.methods)]
+    return [(method, r.path.format(product_id="10")) for r in routes for method in sorted(r.methods or ())]
 
 
 @pytest.mark.parametrize(("method", "path"), [*_every_route(), ("GET", "/product/99")])
