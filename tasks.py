@@ -1,4 +1,4 @@
-"""Invoke tasks: thin wrappers over pytest, the package and the `pact` CLI.
+"""Invoke tasks: thin wrappers over pytest, the verifier harness (tests/contract), the package and the `pact` CLI.
 
 Run `invoke --list` for the tasks and `invoke --help <task>` for each one's options.
 Every command uses this interpreter's environment, so `.venv/bin/invoke` works without

@@ -23,7 +23,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -96,7 +95,6 @@ class Run:
     args: tuple[str, ...]
     returncode: int
     output: str
-    seconds: float
 
 
 @dataclass
@@ -140,7 +138,6 @@ class Pipeline:
         return self._run([PACT, *args], {}, without_env)
 
     def _run(self, argv: list[str], extra_env: Mapping[str, str], without_env: tuple[str, ...] = ()) -> Run:
-        started = time.monotonic()
         env = {key: value for key, value in {**self.env, **extra_env}.items() if key not in without_env}
         completed = subprocess.run(
             argv,
@@ -155,7 +152,6 @@ class Pipeline:
             tuple(argv[3:] if argv[0] == INVOKE else argv[1:]),
             completed.returncode,
             completed.stdout + completed.stderr,
-            time.monotonic() - started,
         )
         self.runs.append(run)
         return run
