@@ -52,27 +52,32 @@ Url = Annotated[AnyHttpUrl, AfterValidator(_no_password)]
 Regex = Annotated[str, AfterValidator(_regex)]
 Name = Annotated[str, Field(min_length=1)]
 CONFIG = SettingsConfigDict(
-    env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    env_file=".env",
+    env_file_encoding="utf-8",
+    env_ignore_empty=True,
+    extra="ignore",
+    populate_by_name=True,
+    use_attribute_docstrings=True,  # each field's docstring is its description in the docs' tables
 )
 
 
 class ServerSettings(BaseSettings):
-    """What `example-provider` reads. Field descriptions become the docs' settings table."""
+    """What `example-provider` reads. Each field's docstring is its row in the docs' settings table."""
 
     model_config = CONFIG
 
-    host: Name = Field("127.0.0.1", alias="HOST", description="Address the server binds.")
-    port: int = Field(8000, alias="PORT", ge=0, le=65535, description="Port the server listens on (0: any free).")
-    log_level: LogLevel = Field("info", alias="LOG_LEVEL", description="Server log level.")
-    access_log: bool = Field(False, alias="ACCESS_LOG", description="Log every request (uvicorn's access log).")
-    provider_states_enabled: bool = Field(
-        False, alias="PROVIDER_STATES_ENABLED", description="Serve POST /_pact/provider-states for external verifiers."
-    )
-    provider_states_allow_non_loopback: bool = Field(
-        False,
-        alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK",
-        description="Allow the state-change endpoint beyond loopback (e.g. inside a container).",
-    )
+    host: Name = Field("127.0.0.1", alias="HOST")
+    """Address the server binds."""
+    port: int = Field(8000, alias="PORT", ge=0, le=65535)
+    """Port the server listens on (0: any free)."""
+    log_level: LogLevel = Field("info", alias="LOG_LEVEL")
+    """Server log level."""
+    access_log: bool = Field(False, alias="ACCESS_LOG")
+    """Log every request (uvicorn's access log)."""
+    provider_states_enabled: bool = Field(False, alias="PROVIDER_STATES_ENABLED")
+    """Serve POST /_pact/provider-states for external verifiers."""
+    provider_states_allow_non_loopback: bool = Field(False, alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK")
+    """Allow the state-change endpoint beyond loopback (e.g. inside a container)."""
 
 
 class PipelineSettings(BaseSettings):
@@ -81,78 +86,70 @@ class PipelineSettings(BaseSettings):
     model_config = CONFIG
 
     # Pact Broker
-    broker_base_url: Url | None = Field(None, alias="PACT_BROKER_BASE_URL", description="Pact Broker URL; enables it.")
-    broker_token: SecretStr | None = Field(None, alias="PACT_BROKER_TOKEN", description="Bearer token (PactFlow).")
-    broker_username: str | None = Field(None, alias="PACT_BROKER_USERNAME", description="Basic-auth user.")
-    broker_password: SecretStr | None = Field(None, alias="PACT_BROKER_PASSWORD", description="Basic-auth password.")
-    publish_verification_results: bool = Field(
-        False, alias="PACT_BROKER_PUBLISH_VERIFICATION_RESULTS", description="Publish verification results (CI only)."
-    )
-    broker_http_retries: int = Field(
-        2, alias="PACT_BROKER_HTTP_RETRIES", ge=0, le=8, description="Retries of `pact broker` commands on 5xx/429."
-    )
+    broker_base_url: Url | None = Field(None, alias="PACT_BROKER_BASE_URL")
+    """Pact Broker URL; enables it."""
+    broker_token: SecretStr | None = Field(None, alias="PACT_BROKER_TOKEN")
+    """Bearer token (PactFlow)."""
+    broker_username: str | None = Field(None, alias="PACT_BROKER_USERNAME")
+    """Basic-auth user."""
+    broker_password: SecretStr | None = Field(None, alias="PACT_BROKER_PASSWORD")
+    """Basic-auth password."""
+    publish_verification_results: bool = Field(False, alias="PACT_BROKER_PUBLISH_VERIFICATION_RESULTS")
+    """Publish verification results (CI only)."""
+    broker_http_retries: int = Field(2, alias="PACT_BROKER_HTTP_RETRIES", ge=0, le=8)
+    """Retries of `pact broker` commands on 5xx/429."""
     # Where the pacts come from, and which interactions are verified
-    pact_url: Annotated[str, AfterValidator(_no_password)] | None = Field(
-        None, alias="PACT_URL", description="Verify this one pact (URL or file): webhook builds."
-    )
-    pact_dir: Path | None = Field(
-        None, alias="PACT_DIR", description="Local pact files; unset: the repository's pacts/."
-    )
-    fail_if_no_pacts_found: bool = Field(
-        True, alias="PACT_FAIL_IF_NO_PACTS_FOUND", description="Fail when the source holds no pact for this provider."
-    )
-    include_wip_pacts_since: dt.date | Literal["off"] = Field(
-        dt.date(2026, 1, 1), alias="PACT_INCLUDE_WIP_PACTS_SINCE", description="Verify WIP pacts since (`off`: none)."
-    )
-    description_filter: Regex | None = Field(
-        None, alias="PACT_DESCRIPTION", description="Verify only interactions with this description (regex)."
-    )
-    state_filter: Regex | None = Field(
-        None, alias="PACT_PROVIDER_STATE", description="Verify only interactions with this provider state (regex)."
-    )
-    no_state_filter: bool = Field(
-        False, alias="PACT_PROVIDER_NO_STATE", description="Verify only interactions without a provider state."
-    )
+    pact_url: Annotated[str, AfterValidator(_no_password)] | None = Field(None, alias="PACT_URL")
+    """Verify this one pact (URL or file): webhook builds."""
+    pact_dir: Path | None = Field(None, alias="PACT_DIR")
+    """Local pact files; unset: the repository's pacts/."""
+    fail_if_no_pacts_found: bool = Field(True, alias="PACT_FAIL_IF_NO_PACTS_FOUND")
+    """Fail when the source holds no pact for this provider."""
+    include_wip_pacts_since: dt.date | Literal["off"] = Field(dt.date(2026, 1, 1), alias="PACT_INCLUDE_WIP_PACTS_SINCE")
+    """Verify WIP pacts since (`off`: none)."""
+    description_filter: Regex | None = Field(None, alias="PACT_DESCRIPTION")
+    """Verify only interactions with this description (regex)."""
+    state_filter: Regex | None = Field(None, alias="PACT_PROVIDER_STATE")
+    """Verify only interactions with this provider state (regex)."""
+    no_state_filter: bool = Field(False, alias="PACT_PROVIDER_NO_STATE")
+    """Verify only interactions without a provider state."""
     # This provider
-    pacticipant: Name = Field(
-        "pactflow-example-provider-python", alias="PACTICIPANT", description="This provider's name in pacts and broker."
-    )
-    git_commit: str | None = Field(None, alias="GIT_COMMIT", description="Provider version; default `git rev-parse`.")
-    git_branch: str | None = Field(None, alias="GIT_BRANCH", description="Provider branch; default the git branch.")
-    build_url: str | None = Field(None, alias="BUILD_URL", description="CI build link; derived on GitHub Actions.")
+    pacticipant: Name = Field("pactflow-example-provider-python", alias="PACTICIPANT")
+    """This provider's name in pacts and broker."""
+    git_commit: str | None = Field(None, alias="GIT_COMMIT")
+    """Provider version; default `git rev-parse`."""
+    git_branch: str | None = Field(None, alias="GIT_BRANCH")
+    """Provider branch; default the git branch."""
+    build_url: str | None = Field(None, alias="BUILD_URL")
+    """CI build link; derived on GitHub Actions."""
     # Deployment
-    main_branch: Name = Field("main", alias="MAIN_BRANCH", description="Only builds of this branch deploy.")
-    deploy_environment: Name = Field(
-        "production", alias="DEPLOY_ENVIRONMENT", description="Environment can-i-deploy asks about and deploys to."
-    )
-    can_i_deploy_retry_while_unknown: int = Field(
-        0, alias="CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN", ge=0, le=100, description="can-i-deploy retries while unknown."
-    )
-    can_i_deploy_retry_interval: int = Field(
-        10, alias="CAN_I_DEPLOY_RETRY_INTERVAL", ge=1, le=600, description="Seconds between can-i-deploy retries."
-    )
+    main_branch: Name = Field("main", alias="MAIN_BRANCH")
+    """Only builds of this branch deploy."""
+    deploy_environment: Name = Field("production", alias="DEPLOY_ENVIRONMENT")
+    """Environment can-i-deploy asks about and deploys to."""
+    can_i_deploy_retry_while_unknown: int = Field(0, alias="CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN", ge=0, le=100)
+    """can-i-deploy retries while unknown."""
+    can_i_deploy_retry_interval: int = Field(10, alias="CAN_I_DEPLOY_RETRY_INTERVAL", ge=1, le=600)
+    """Seconds between can-i-deploy retries."""
     # GitHub and the webhook
-    github_repository: str | None = Field(
-        None, alias="GITHUB_REPOSITORY", description="owner/name the webhook dispatches to; default `origin`."
-    )
-    github_server_url: str = Field("https://github.com", alias="GITHUB_SERVER_URL", description="For the build URL.")
-    github_api_url: str = Field(
-        "https://api.github.com", alias="GITHUB_API_URL", description="GitHub API the webhook calls."
-    )
-    github_run_id: str | None = Field(None, alias="GITHUB_RUN_ID", description="GitHub Actions run, for the build URL.")
-    github_token: SecretStr | None = Field(
-        None, alias="GITHUB_TOKEN", description="Token the webhook calls GitHub with."
-    )
+    github_repository: str | None = Field(None, alias="GITHUB_REPOSITORY")
+    """owner/name the webhook dispatches to; default `origin`."""
+    github_server_url: str = Field("https://github.com", alias="GITHUB_SERVER_URL")
+    """For the build URL."""
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    """GitHub API the webhook calls."""
+    github_run_id: str | None = Field(None, alias="GITHUB_RUN_ID")
+    """GitHub Actions run, for the build URL."""
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    """Token the webhook calls GitHub with."""
     github_token_secret_name: str = Field(
-        "githubToken",
-        alias="GITHUB_TOKEN_SECRET_NAME",
-        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
-        description="PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}.",
+        "githubToken", alias="GITHUB_TOKEN_SECRET_NAME", pattern=r"^[A-Za-z][A-Za-z0-9_]*$"
     )
-    webhook_uuid: str | None = Field(None, alias="PACT_WEBHOOK_UUID", description="Webhook UUID; default derived.")
-    pact_cli: str | None = Field(
-        None, alias="PACT_CLI", description="The `pact` executable; default the installed one."
-    )
+    """PactFlow secret holding GITHUB_TOKEN; the webhook uses ${user.<name>}."""
+    webhook_uuid: str | None = Field(None, alias="PACT_WEBHOOK_UUID")
+    """Webhook UUID; default derived."""
+    pact_cli: str | None = Field(None, alias="PACT_CLI")
+    """The `pact` executable; default the installed one."""
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
