@@ -28,6 +28,7 @@ from example_provider.settings import (
     load_settings,
     settings_table,
 )
+from example_provider.verification import Credentials
 
 ROOT = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
@@ -274,7 +275,7 @@ def create_environment(c: Context, production: bool = True) -> None:  # noqa: FB
 def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use."""
     settings = _reachable_broker(_checked(webhook.check_github_token, _settings()))
-    headers = broker.settings_authorization(settings)
+    headers = broker.authorization_header(Credentials.from_settings(settings))
     url = str(settings.broker_url)
     try:
         existing = broker.broker_request(f"{url}/secrets", broker=url, headers=headers)

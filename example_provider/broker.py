@@ -13,10 +13,8 @@ import urllib.request
 from base64 import b64encode
 from urllib.parse import quote, urlsplit
 
-from pydantic import SecretStr
-
 from example_provider.settings import PipelineSettings, SettingsError
-from example_provider.verification import VerificationPlan, origin
+from example_provider.verification import Credentials, VerificationPlan
 
 TIMEOUT_SECONDS = 10
 
@@ -36,20 +34,14 @@ def broker_url(settings: PipelineSettings) -> str:
     return settings.broker_url
 
 
-def authorization_header(
-    token: SecretStr | None, username: str | None = None, password: SecretStr | None = None
-) -> dict[str, str]:
+def authorization_header(credentials: Credentials) -> dict[str, str]:
     """The broker's `Authorization` header for a bearer token or basic auth (none when neither)."""
-    if token:
-        return {"Authorization": f"Bearer {token.get_secret_value()}"}
-    if username and password:
-        pair = f"{username}:{password.get_secret_value()}"
+    if credentials.token:
+        return {"Authorization": f"Bearer {credentials.token.get_secret_value()}"}
+    if credentials.username and credentials.password:
+        pair = f"{credentials.username}:{credentials.password.get_secret_value()}"
         return {"Authorization": "Basic " + b64encode(pair.encode()).decode()}
     return {}
-
-
-def settings_authorization(settings: PipelineSettings) -> dict[str, str]:
-    return authorization_header(settings.broker_token, settings.broker_username, settings.broker_password)
 
 
 def broker_request(
@@ -90,18 +82,14 @@ def check_pact_source(plan: VerificationPlan) -> None:
     """Fail fast, with one clear line, when the broker or the pact URL a plan reads cannot be used."""
     if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
         return
-    creds = plan.credentials
-    if plan.source == "broker":
-        url, broker = plan.location.rstrip("/") + "/", plan.location
-    else:
-        url, broker = plan.location, origin(plan.location)
-    broker_request(url, broker=broker, headers=authorization_header(creds.token, creds.username, creds.password))
+    url = plan.broker + "/" if plan.source == "broker" else plan.location
+    broker_request(url, broker=plan.broker, headers=authorization_header(plan.credentials))
 
 
 def check_broker(settings: PipelineSettings) -> None:
     """Fail fast, with one clear line, when the broker is unreachable or refuses us."""
     url = broker_url(settings)
-    broker_request(url + "/", broker=url, headers=settings_authorization(settings))
+    broker_request(url + "/", broker=url, headers=authorization_header(Credentials.from_settings(settings)))
 
 
 def pacts_for_verification(plan: VerificationPlan) -> int:
@@ -113,13 +101,10 @@ def pacts_for_verification(plan: VerificationPlan) -> int:
     }
     if plan.include_wip_since:
         body["includeWipPactsSince"] = plan.include_wip_since.isoformat()
-    url = f"{plan.location.rstrip('/')}/pacts/provider/{quote(plan.provider)}/for-verification"
-    creds = plan.credentials
-    headers = authorization_header(creds.token, creds.username, creds.password)
+    url = f"{plan.broker}/pacts/provider/{quote(plan.provider)}/for-verification"
+    headers = authorization_header(plan.credentials)
     try:
-        answer = broker_request(
-            url, broker=plan.location, headers=headers, method="POST", body=json.dumps(body).encode()
-        )
+        answer = broker_request(url, broker=plan.broker, headers=headers, method="POST", body=json.dumps(body).encode())
     except BrokerUnavailableError as error:
         if error.status == 404:  # noqa: PLR2004 - a provider the broker has never heard of has no pacts
             return 0
@@ -127,5 +112,5 @@ def pacts_for_verification(plan: VerificationPlan) -> int:
     try:
         return len(json.loads(answer)["_embedded"]["pacts"])
     except (ValueError, KeyError, TypeError):
-        msg = f"the Pact Broker at {plan.location} did not answer with a list of pacts"
+        msg = f"the Pact Broker at {plan.broker} did not answer with a list of pacts"
         raise BrokerUnavailableError(msg) from None

@@ -89,6 +89,11 @@ class VerificationPlan:
         names = ", ".join(sorted(set(self.skipped_providers)))
         return f"skipped {count} pact{'s' if count > 1 else ''} for other providers: {names}"
 
+    @property
+    def broker(self) -> str:
+        """The broker this plan talks to: the broker URL, or the origin of the one pact URL."""
+        return self.location.rstrip("/") if self.source == "broker" else origin(self.location)
+
     def describe(self) -> str:
         """One line for logs: what is verified, from where, and whether results are published."""
         if self.source == "broker":

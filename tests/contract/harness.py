@@ -24,7 +24,7 @@ from example_provider.broker import (
 )
 from example_provider.products import ProductRepository
 from example_provider.settings import PipelineSettings
-from example_provider.verification import VerificationPlan, origin, plan_verification
+from example_provider.verification import VerificationPlan, plan_verification
 from tests.servers import serve_in_thread
 
 
@@ -111,12 +111,11 @@ def _unpublished(plan: VerificationPlan, interactions: list[dict[str, object]]) 
     """
     if not plan.publish or not interactions:
         return []
-    broker = plan.location.rstrip("/") if plan.source == "broker" else origin(plan.location)
     query = f"q[][pacticipant]={quote(plan.provider)}&q[][version]={quote(plan.publish.version)}&latestby=cvpv"
-    creds = plan.credentials
-    headers = authorization_header(creds.token, creds.username, creds.password)
+    headers = authorization_header(plan.credentials)
     try:
-        matrix = json.loads(broker_request(f"{broker}/matrix?{query}", broker=broker, headers=headers))["matrix"]
+        answer = broker_request(f"{plan.broker}/matrix?{query}", broker=plan.broker, headers=headers)
+        matrix = json.loads(answer)["matrix"]
     except (BrokerUnavailableError, ValueError, KeyError) as error:
         return [f"the broker could not say whether the verification results were published: {error}"]
     published = {row["consumer"]["name"] for row in matrix if row.get("verificationResult")}

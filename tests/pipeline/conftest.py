@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from example_provider import verification
 from example_provider.broker import authorization_header
 from example_provider.settings import environment_variables
 from tests.broker_double import BrokerDouble, running_broker
@@ -76,9 +77,13 @@ class Credentials:
             return {"PACT_BROKER_USERNAME": self.username, "PACT_BROKER_PASSWORD": self.password}
         return {}
 
-    def headers(self) -> dict[str, str]:
+    def for_the_plan(self) -> verification.Credentials:
+        """The same credentials as the package holds them (secrets as `SecretStr`)."""
         password = SecretStr(self.password) if self.password else None
-        return authorization_header(SecretStr(self.token) if self.token else None, self.username, password)
+        return verification.Credentials(SecretStr(self.token) if self.token else None, self.username, password)
+
+    def headers(self) -> dict[str, str]:
+        return authorization_header(self.for_the_plan())
 
 
 def real_broker_credentials() -> Credentials:

@@ -42,17 +42,9 @@ def _plan(
 
 
 def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
-    from pydantic import SecretStr  # noqa: PLC0415
-
     with broker_under_test() as (broker_url, given, _):
-        credentials = Credentials(
-            SecretStr(given.token) if given.token else None,
-            given.username,
-            SecretStr(given.password) if given.password else None,
-        )
-        plan = _plan(
-            broker_url, fail_if_no_pacts=False, provider=f"{PROVIDER}-{uuid.uuid4().hex[:8]}", credentials=credentials
-        )
+        provider = f"{PROVIDER}-{uuid.uuid4().hex[:8]}"
+        plan = _plan(broker_url, fail_if_no_pacts=False, provider=provider, credentials=given.for_the_plan())
         outcome = run_verification(plan, provider_url)
     assert outcome.passed, outcome.output
     assert outcome.notes == [f"the broker returned no pacts for {plan.provider}: nothing was verified"]
