@@ -154,14 +154,14 @@ def lint_workflows(c: Context) -> None:
 
 @task
 def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Regenerate the README's settings table and .env.example from example_provider/settings.py."""
+    """Regenerate the settings tables (README.md, docs/pipeline.md) and .env.example from settings.py."""
     for path, kind in ((SERVER_DOC, ServerSettings), (PIPELINE_DOC, PipelineSettings)):
         before, rest = path.read_text(encoding="utf-8").split(TABLE_START, 1)
         path.write_text(
             f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{rest.split(TABLE_END, 1)[1]}", "utf-8"
         )
     (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
-    print("updated the settings tables in docs/ and .env.example")
+    print("updated the settings tables in README.md and docs/pipeline.md, and .env.example")
 
 
 # --- Pipeline -----------------------------------------------------------------------------------
