@@ -1,9 +1,9 @@
 """example-provider: a FastAPI product API that keeps its consumers' Pact contracts.
 
-The installed package holds the API, its settings and provider states, the verification plan
-(`verification.py`: which pacts a run verifies) and the pipeline's `pact broker` commands
-(`pipeline.py`, `webhook.py`, `broker.py`). It imports no pact-python: `tests/contract` and
-`tasks.py` run the verifier.
+The package has two parts. The service, what `pip install .` runs and all that it imports (no
+pact-python, no Invoke): `app.py`, `products.py`, `provider_states.py`, `settings.py` and
+`cli.py`. The pipeline, `example_provider.pipeline`, what `invoke` runs: verification with
+pact-python, the Pact Broker and the deploy rule; its dependencies are the `verify` group.
 """
 
 from __future__ import annotations

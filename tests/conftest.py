@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from example_provider.settings import ALL_SETTINGS, environment_variables
+from example_provider.pipeline.docs import ALL_SETTINGS, environment_variables
 
 
 def pytest_configure(config: pytest.Config) -> None:

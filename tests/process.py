@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from example_provider.settings import environment_variables
-from tests.servers import wait_until_answering
+from example_provider.pipeline.docs import environment_variables
+from example_provider.pipeline.server import wait_until_answering
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
 _LISTENING = re.compile(r"Uvicorn running on (http://\S+:\d+)")

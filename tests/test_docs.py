@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from invoke.collection import Collection
 
-from example_provider.settings import PipelineSettings, ServerSettings, env_example, settings_table
+from example_provider.pipeline.docs import env_example, settings_table
+from example_provider.pipeline.settings import PipelineSettings
+from example_provider.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

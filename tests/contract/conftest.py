@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from example_provider.app import create_app
+from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import ProductRepository
-from tests.servers import serve_in_thread
 
 
 @pytest.fixture

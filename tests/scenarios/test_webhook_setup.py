@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from example_provider.webhook import CHANGED_PACT_EVENT
-from tests.pipeline.conftest import BROKER_REACHES_LOOPBACK, BUNDLED_PACTS, PYTHON_CONSUMER, Pipeline
+from example_provider.pipeline.webhook import CHANGED_PACT_EVENT
+from tests.scenarios.conftest import BROKER_REACHES_LOOPBACK, BUNDLED_PACTS, PYTHON_CONSUMER, Pipeline
 
 pytestmark = pytest.mark.broker
 GITHUB_TOKEN = "ghp_never-print-this-one"  # noqa: S105 - a test credential, checked never to leak

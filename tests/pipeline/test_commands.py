@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from example_provider import broker, pipeline, webhook
-from example_provider.settings import PipelineSettings, SettingsError
-from tests.pipeline.conftest import setting_names
+from example_provider.pipeline import broker, commands, webhook
+from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from tests.scenarios.conftest import setting_names
 from tests.servers import refusing_url
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a test credential
@@ -48,9 +48,9 @@ def _settings(**values: Any) -> PipelineSettings:
 @pytest.mark.parametrize(
     "build",
     [
-        pipeline.can_i_deploy,
-        pipeline.record_deployment,
-        pipeline.list_environments,
+        commands.can_i_deploy,
+        commands.record_deployment,
+        commands.list_environments,
         webhook.create_or_update_webhook,
         webhook.webhook_test,
     ],
@@ -66,7 +66,7 @@ def test_secrets_travel_in_the_environment_never_on_the_command_line(build: Any,
 
 
 def test_can_i_deploy_asks_about_this_version_and_environment() -> None:
-    command = pipeline.can_i_deploy(_settings(deploy_environment="staging"))
+    command = commands.can_i_deploy(_settings(deploy_environment="staging"))
     assert command.argv == (
         "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "pactflow-example-provider-python",
         "--version", "abc1234def", "--to-environment", "staging",
@@ -74,7 +74,7 @@ def test_can_i_deploy_asks_about_this_version_and_environment() -> None:
 
 
 def test_can_i_deploy_retries_while_unknown_when_asked_to() -> None:
-    argv = pipeline.can_i_deploy(_settings(can_i_deploy_retry_while_unknown=6, can_i_deploy_retry_interval=15)).argv
+    argv = commands.can_i_deploy(_settings(can_i_deploy_retry_while_unknown=6, can_i_deploy_retry_interval=15)).argv
     assert argv[-4:] == ("--retry-while-unknown", "6", "--retry-interval", "15")
 
 
@@ -89,53 +89,53 @@ def test_can_i_deploy_retries_while_unknown_when_asked_to() -> None:
 def test_only_the_main_branch_deploys(branch: str | None, deploys: bool) -> None:  # noqa: FBT001
     settings = _settings()
     settings.git_branch = branch
-    decision = pipeline.deploy_decision(settings)
+    decision = commands.deploy_decision(settings)
     assert decision.deploy is deploys
     assert ("MAIN_BRANCH" in decision.reason) is not deploys
 
 
 def test_a_configured_main_branch_is_respected() -> None:
-    assert pipeline.deploy_decision(_settings(main_branch="trunk", git_branch="trunk")).deploy
-    assert not pipeline.deploy_decision(_settings(main_branch="trunk", git_branch="main")).deploy
+    assert commands.deploy_decision(_settings(main_branch="trunk", git_branch="trunk")).deploy
+    assert not commands.deploy_decision(_settings(main_branch="trunk", git_branch="main")).deploy
 
 
 def test_fake_ci_publishes_a_fresh_version_of_this_commit_on_this_branch() -> None:
     now = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.UTC)
-    env = pipeline.fake_ci_environment(_settings(git_branch="feat/x"), now)
+    env = commands.fake_ci_environment(_settings(git_branch="feat/x"), now)
     assert env == {
         "CI": "true",
         "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
         "GIT_COMMIT": "abc1234-20260504T030201Z",
         "GIT_BRANCH": "feat/x",
     }
-    kept = pipeline.fake_ci_environment(_settings(), now, new_version=False)
+    kept = commands.fake_ci_environment(_settings(), now, new_version=False)
     assert kept["GIT_COMMIT"] == "abc1234def"
 
 
 def test_fake_ci_needs_a_branch() -> None:
     settings = _settings()
     settings.git_branch = None
-    with pytest.raises(SettingsError, match="GIT_BRANCH"):
-        pipeline.fake_ci_environment(settings, dt.datetime.now(dt.UTC))
+    with pytest.raises(PipelineError, match="GIT_BRANCH"):
+        commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC))
 
 
 def test_broker_tasks_need_a_broker() -> None:
-    with pytest.raises(SettingsError, match=r"^PACT_BROKER_BASE_URL: "):
-        pipeline.can_i_deploy(_settings(broker_base_url=None))
+    with pytest.raises(PipelineError, match=r"^PACT_BROKER_BASE_URL: "):
+        commands.can_i_deploy(_settings(broker_base_url=None))
 
 
 def test_ci_refuses_a_webhook_build_and_ci_webhook_needs_one() -> None:
-    with pytest.raises(SettingsError, match=r"^PACT_URL: .*ci-webhook"):
-        pipeline.check_ci(_settings(pact_url="https://broker.example/pacts/x"))
-    with pytest.raises(SettingsError, match=r"^PACT_URL: "):
-        pipeline.check_webhook_build(_settings())
+    with pytest.raises(PipelineError, match=r"^PACT_URL: .*ci-webhook"):
+        commands.check_ci(_settings(pact_url="https://broker.example/pacts/x"))
+    with pytest.raises(PipelineError, match=r"^PACT_URL: "):
+        commands.check_webhook_build(_settings())
 
 
 def test_environment_exists_reads_list_environments_json() -> None:
     listed = json.dumps({"_embedded": {"environments": [{"name": "test"}, {"name": "production"}]}})
-    assert pipeline.environment_exists(listed, "production")
-    assert not pipeline.environment_exists(listed, "staging")
-    assert not pipeline.environment_exists("", "production")
+    assert commands.environment_exists(listed, "production")
+    assert not commands.environment_exists(listed, "staging")
+    assert not commands.environment_exists("", "production")
 
 
 def test_webhook_uuid_is_stable_per_repository_and_overridable() -> None:
@@ -144,7 +144,7 @@ def test_webhook_uuid_is_stable_per_repository_and_overridable() -> None:
     assert first != webhook.webhook_uuid(_settings(github_repository="acme/other"))
     given = "0b7e1d9c-3f39-4f0f-a3b5-8f5b8a8f1c11"
     assert webhook.webhook_uuid(_settings(webhook_uuid=given)) == given
-    with pytest.raises(SettingsError, match=r"^PACT_WEBHOOK_UUID: "):
+    with pytest.raises(PipelineError, match=r"^PACT_WEBHOOK_UUID: "):
         webhook.webhook_uuid(_settings(webhook_uuid="not-a-uuid"))
 
 
@@ -190,7 +190,7 @@ def test_github_token_secret_is_created_or_updated_by_name() -> None:
     listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": {"href": "https://b/secrets/1"}}}]}}
     updated = webhook.github_token_secret_request(settings, json.dumps(listed))
     assert (updated.method, updated.url) == ("PUT", "https://b/secrets/1")
-    with pytest.raises(SettingsError, match=r"^GITHUB_TOKEN: "):
+    with pytest.raises(PipelineError, match=r"^GITHUB_TOKEN: "):
         webhook.github_token_secret_request(_settings(), "{}")
 
 
@@ -225,7 +225,7 @@ def test_an_unreachable_broker_is_one_clear_error() -> None:
 @pytest.mark.parametrize("output", ["not json", "[]", '{"_embedded": {"environments": "x"}}'])
 def test_an_unexpected_environment_listing_is_one_clear_error(output: str) -> None:
     with pytest.raises(broker.BrokerUnavailableError, match="did not answer with a list of environments"):
-        pipeline.environment_exists(output, "production")
+        commands.environment_exists(output, "production")
 
 
 @pytest.mark.parametrize("answer", ["<html>", '{"_embedded": {"secrets": [{"name": "githubToken"}]}}'])

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.servers import serve_in_thread
+from example_provider.pipeline.server import serve_in_thread
 
 
 @dataclass(frozen=True)

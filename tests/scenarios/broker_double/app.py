@@ -63,7 +63,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.servers import serve_in_thread
+from example_provider.pipeline.server import serve_in_thread
 
 HAL = "application/hal+json;charset=utf-8"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.settings import PipelineSettings, SettingsError, load_settings
-from example_provider.verification import CONSUMER_VERSION_SELECTORS, origin, plan_verification
+from example_provider.pipeline.plan import CONSUMER_VERSION_SELECTORS, origin, plan_verification
+from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.settings import SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 BROKER = "http://127.0.0.1:9292"
@@ -30,7 +31,7 @@ def pact_dir(tmp_path: Path) -> Path:
 def test_bundled_pacts_are_the_default() -> None:
     plan = plan_verification(load_settings(PipelineSettings, pact_dir=None))
     assert plan.source == "directory"
-    assert Path(plan.location) == Path(__file__).resolve().parents[1] / "pacts"
+    assert Path(plan.location) == Path(__file__).resolve().parents[2] / "pacts"
 
 
 def test_local_directory(pact_dir: Path) -> None:
@@ -107,12 +108,12 @@ def test_unusable_sources_are_explained(overrides: dict[str, object], named: str
     settings = load_settings(PipelineSettings, **overrides)
     if "git_branch" in overrides:
         settings.git_branch = None  # as in a detached checkout
-    with pytest.raises(SettingsError, match=named):
+    with pytest.raises(PipelineError, match=named):
         plan_verification(settings)
 
 
 def test_empty_directory_fails_unless_allowed(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="PACT_FAIL_IF_NO_PACTS_FOUND"):
+    with pytest.raises(PipelineError, match="PACT_FAIL_IF_NO_PACTS_FOUND"):
         plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
     plan = plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path, fail_if_no_pacts_found=False))
     assert plan.fail_if_no_pacts is False
@@ -129,7 +130,7 @@ def test_only_pacts_for_this_provider_are_verified(tmp_path: Path) -> None:
 
 def test_no_pact_for_this_provider_names_the_ones_found(tmp_path: Path) -> None:
     write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    with pytest.raises(SettingsError, match=r"^PACT_DIR: there is no pact for pactflow-example-provider-python, only "
+    with pytest.raises(PipelineError, match=r"^PACT_DIR: there is no pact for pactflow-example-provider-python, only "
                        r"for pactflow-example-provider; .*PACTICIPANT=<name>"):  # fmt: skip
         plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
     plan = plan_verification(
@@ -141,15 +142,15 @@ def test_no_pact_for_this_provider_names_the_ones_found(tmp_path: Path) -> None:
 @pytest.mark.parametrize("content", ["not json", "[]", '{"provider": {}}', '{"provider": {"name": 3}}'])
 def test_a_file_that_is_not_a_pact_is_named(tmp_path: Path, content: str) -> None:
     (tmp_path / "junk.json").write_text(content)
-    with pytest.raises(SettingsError, match=r"PACT_DIR: .*junk.json.* is not a pact file"):
+    with pytest.raises(PipelineError, match=r"PACT_DIR: .*junk.json.* is not a pact file"):
         plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
-    with pytest.raises(SettingsError, match=r"PACT_URL: .*junk.json.* is not a pact file"):
+    with pytest.raises(PipelineError, match=r"PACT_URL: .*junk.json.* is not a pact file"):
         plan_verification(load_settings(PipelineSettings, pact_url=str(tmp_path / "junk.json")))
 
 
 def test_a_pact_url_file_for_another_provider_is_refused(tmp_path: Path) -> None:
     path = write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    with pytest.raises(SettingsError, match=r"^PACT_URL: there is no pact for .*PACTICIPANT"):
+    with pytest.raises(PipelineError, match=r"^PACT_URL: there is no pact for .*PACTICIPANT"):
         plan_verification(load_settings(PipelineSettings, pact_url=str(path)))
 
 
@@ -185,7 +186,7 @@ def test_a_local_pact_url_cannot_publish(pact_dir: Path) -> None:
     settings = load_settings(
         PipelineSettings, pact_url=str(pact_dir / "a.json"), publish_verification_results=True, git_commit="abc"
     )
-    with pytest.raises(SettingsError, match=r"PACT_URL: .* is a local file.*PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"):
+    with pytest.raises(PipelineError, match=r"PACT_URL: .* is a local file.*PACT_BROKER_PUBLISH_VERIFICATION_RESULTS"):
         plan_verification(settings)
 
 
@@ -205,7 +206,7 @@ def test_broker_credentials_only_go_to_the_broker(pact_url: str, *, allowed: boo
     if allowed:
         assert plan_verification(settings).credentials.token is not None
         return
-    with pytest.raises(SettingsError, match=r"^PACT_URL: .* is not the Pact Broker in PACT_BROKER_BASE_URL") as raised:
+    with pytest.raises(PipelineError, match=r"^PACT_URL: .* is not the Pact Broker in PACT_BROKER_BASE_URL") as raised:
         plan_verification(settings)
     assert SECRET not in str(raised.value)
 
@@ -213,7 +214,7 @@ def test_broker_credentials_only_go_to_the_broker(pact_url: str, *, allowed: boo
 def test_a_pact_url_without_credentials_may_be_anywhere() -> None:
     plan = plan_verification(load_settings(PipelineSettings, pact_url="https://pacts.example/p.json"))
     assert (plan.source, plan.credentials.describe()) == ("url", "no authentication")
-    with pytest.raises(SettingsError, match=r"\(unset\)"):
+    with pytest.raises(PipelineError, match=r"\(unset\)"):
         plan_verification(load_settings(PipelineSettings, pact_url="https://pacts.example/p.json", broker_token=SECRET))
 
 

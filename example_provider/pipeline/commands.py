@@ -1,6 +1,6 @@
-"""The provider's pipeline, decided from settings: `pact broker ...` commands, the deploy rule, fake CI.
+"""The pipeline's decisions, from settings: `pact broker ...` commands, the deploy rule, fake CI.
 
-Nothing here runs a command; `tasks.py` runs what these functions return. Secrets never enter
+Nothing here runs a command; `jobs.py` runs what these functions return. Secrets never enter
 an argument list: the pact CLI reads `PACT_BROKER_TOKEN` / `PACT_BROKER_USERNAME` /
 `PACT_BROKER_PASSWORD` from its environment, so a `BrokerCommand` carries them in `env` and its
 `display` (what the user sees echoed) holds none of them.
@@ -16,8 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from example_provider.broker import BrokerUnavailableError, broker_url
-from example_provider.settings import PipelineSettings, SettingsError
+from example_provider.pipeline.broker import BrokerUnavailableError, Credentials, require_broker_url
+from example_provider.pipeline.settings import PipelineError, PipelineSettings
 
 
 @dataclass(frozen=True)
@@ -43,23 +43,18 @@ def pact_executable(settings: PipelineSettings) -> str:
     found = shutil.which("pact")
     if found is None:
         msg = "PACT_CLI: no `pact` executable found; install the dev dependencies (pact-python-cli) or set PACT_CLI"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return found
 
 
 def broker_env(settings: PipelineSettings) -> dict[str, str]:
     """Everything the pact CLI needs from the environment, secrets included."""
-    env = {
+    return {
         "PACT_DO_NOT_TRACK": "true",
-        "PACT_BROKER_BASE_URL": broker_url(settings),
+        "PACT_BROKER_BASE_URL": require_broker_url(settings),
         "PACT_BROKER_HTTP_RETRIES": str(settings.broker_http_retries),
+        **Credentials.from_settings(settings).cli_env(),
     }
-    if settings.broker_token:
-        env["PACT_BROKER_TOKEN"] = settings.broker_token.get_secret_value()
-    if settings.broker_username and settings.broker_password:
-        env["PACT_BROKER_USERNAME"] = settings.broker_username
-        env["PACT_BROKER_PASSWORD"] = settings.broker_password.get_secret_value()
-    return env
 
 
 def broker_command(settings: PipelineSettings, *args: str) -> BrokerCommand:
@@ -69,7 +64,7 @@ def broker_command(settings: PipelineSettings, *args: str) -> BrokerCommand:
 def provider_version(settings: PipelineSettings) -> str:
     if not settings.git_commit:
         msg = "GIT_COMMIT: the provider version is unknown; set GIT_COMMIT or run inside a git checkout"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return settings.git_commit
 
 
@@ -156,7 +151,7 @@ def fake_ci_environment(settings: PipelineSettings, now: dt.datetime, *, new_ver
     branch = settings.git_branch
     if not commit or not branch:
         msg = "GIT_COMMIT and GIT_BRANCH: fake CI needs a git checkout on a branch, or both set"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     version = f"{commit[:7]}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" if new_version else commit
     return {
         "CI": "true",
@@ -168,10 +163,10 @@ def fake_ci_environment(settings: PipelineSettings, now: dt.datetime, *, new_ver
 
 def check_ci(settings: PipelineSettings) -> None:
     """`ci` verifies against the broker and asks it can-i-deploy: it needs a broker and no PACT_URL."""
-    broker_url(settings)
+    require_broker_url(settings)
     if settings.pact_url:
         msg = "PACT_URL: it is set, which makes this a webhook build; run `invoke ci-webhook`, or unset PACT_URL"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     provider_version(settings)
 
 
@@ -179,7 +174,7 @@ def check_webhook_build(settings: PipelineSettings) -> None:
     """`ci-webhook` verifies the one pact the broker's webhook named."""
     if not settings.pact_url:
         msg = "PACT_URL: ci-webhook verifies the one pact a webhook names; set PACT_URL to that pact's URL"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     if settings.publish_verification_results and not settings.git_branch:
         msg = "GIT_BRANCH: a webhook build publishes under the branch the webhook supplied; set GIT_BRANCH"
-        raise SettingsError(msg)
+        raise PipelineError(msg)

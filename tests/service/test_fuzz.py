@@ -16,7 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from example_provider.app import create_app
-from tests.servers import serve_in_thread
+from example_provider.pipeline.server import serve_in_thread
 
 #: The document the app serves at /openapi.json (tests/test_app.py checks they are the same).
 schema = schemathesis.openapi.from_dict(create_app().openapi())

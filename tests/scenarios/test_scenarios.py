@@ -12,8 +12,8 @@ import contextlib
 
 import pytest
 
-from tests.broker_double import BrokerDouble
-from tests.pipeline.conftest import (
+from tests.scenarios.broker_double import BrokerDouble
+from tests.scenarios.conftest import (
     BUNDLED_PACTS,
     FIXTURE_PACTS,
     PYTHON_CONSUMER,
@@ -90,17 +90,14 @@ def _an_earlier_provider_version_honoured(pipeline: Pipeline, pact_url: str) -> 
     from pact import Verifier  # noqa: PLC0415
 
     from example_provider.app import create_app  # noqa: PLC0415
+    from example_provider.pipeline.server import serve_in_thread  # noqa: PLC0415
     from example_provider.products import ProductRepository  # noqa: PLC0415
-    from tests.servers import serve_in_thread  # noqa: PLC0415
 
     earlier_provider = create_app(ProductRepository([]))  # a version whose catalogue had no product 10
     credentials = pipeline.credentials
     with serve_in_thread(earlier_provider) as url:
         verifier = Verifier(pipeline.provider, host="127.0.0.1").add_transport(url=url)
-        if credentials.token:
-            verifier.add_source(pact_url, token=credentials.token)
-        else:
-            verifier.add_source(pact_url, username=credentials.username, password=credentials.password)
+        verifier.add_source(pact_url, **credentials.verifier_arguments())
         verifier.set_publish_options(version="earlier", branch="main").verify()
     assert _results(pipeline) == {(BROKEN_CONSUMER, "earlier", True)}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipeline.conftest import Pipeline
+from tests.scenarios.conftest import Pipeline
 
 pytestmark = pytest.mark.broker
 

@@ -20,7 +20,7 @@ import pytest
 from example_provider.app import PROVIDER_STATES_PATH
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 PROVIDER = "pactflow-example-provider-python"
 JS_PROVIDER = "pactflow-example-provider"

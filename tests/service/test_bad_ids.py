@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from example_provider.app import JSON_UTF8, create_app
-from tests.servers import serve_in_thread
+from example_provider.pipeline.server import serve_in_thread
 
 
 @dataclass(frozen=True)

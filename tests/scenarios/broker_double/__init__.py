@@ -3,6 +3,6 @@
 See `tests.broker_double.app` for what it models and where it follows the broker's source.
 """
 
-from tests.broker_double.app import BrokerDouble, RecordedRequest, running_broker
+from tests.scenarios.broker_double.app import BrokerDouble, RecordedRequest, running_broker
 
 __all__ = ["BrokerDouble", "RecordedRequest", "running_broker"]

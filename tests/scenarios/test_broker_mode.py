@@ -8,12 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from example_provider.app import create_app
+from example_provider.pipeline.broker import Credentials
+from example_provider.pipeline.plan import CONSUMER_VERSION_SELECTORS, VerificationPlan
+from example_provider.pipeline.server import serve_in_thread
+from example_provider.pipeline.verifier import run_verification
 from example_provider.products import ProductRepository
-from example_provider.verification import CONSUMER_VERSION_SELECTORS, Credentials, VerificationPlan
-from tests.broker_double import BrokerDouble, running_broker
-from tests.contract.harness import run_verification
-from tests.pipeline.conftest import PROVIDER, TOKEN, broker_under_test
-from tests.servers import serve_in_thread
+from tests.scenarios.broker_double import BrokerDouble, running_broker
+from tests.scenarios.conftest import PROVIDER, TOKEN, broker_under_test
 
 pytestmark = pytest.mark.broker
 
@@ -44,7 +45,7 @@ def _plan(
 def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
     with broker_under_test() as (broker_url, given, _):
         provider = f"{PROVIDER}-{uuid.uuid4().hex[:8]}"
-        plan = _plan(broker_url, fail_if_no_pacts=False, provider=provider, credentials=given.for_the_plan())
+        plan = _plan(broker_url, fail_if_no_pacts=False, provider=provider, credentials=given)
         outcome = run_verification(plan, provider_url)
     assert outcome.passed, outcome.output
     assert outcome.notes == [f"the broker returned no pacts for {plan.provider}: nothing was verified"]

@@ -31,12 +31,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from example_provider import verification
-from example_provider.broker import authorization_header
-from example_provider.settings import environment_variables
-from tests.broker_double import BrokerDouble, running_broker
-from tests.pipeline.broker_api import BrokerApi
-from tests.pipeline.github_standin import GitHubStandIn, running_github
+from example_provider.pipeline.broker import Credentials
+from example_provider.pipeline.docs import environment_variables
+from tests.scenarios.broker_api import BrokerApi
+from tests.scenarios.broker_double import BrokerDouble, running_broker
+from tests.scenarios.github_standin import GitHubStandIn, running_github
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -57,42 +56,20 @@ def setting_names() -> set[str]:
     return set(environment_variables()) | {"CI"}
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """How the tests authenticate to the broker; `secret` is what must never appear in output."""
-
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-
-    @property
-    def secret(self) -> str | None:
-        return self.token or self.password
-
-    def env(self) -> dict[str, str]:
-        """The variables the tasks and the pact CLI read."""
-        if self.token:
-            return {"PACT_BROKER_TOKEN": self.token}
-        if self.username and self.password:
-            return {"PACT_BROKER_USERNAME": self.username, "PACT_BROKER_PASSWORD": self.password}
-        return {}
-
-    def for_the_plan(self) -> verification.Credentials:
-        """The same credentials as the package holds them (secrets as `SecretStr`)."""
-        password = SecretStr(self.password) if self.password else None
-        return verification.Credentials(SecretStr(self.token) if self.token else None, self.username, password)
-
-    def headers(self) -> dict[str, str]:
-        return authorization_header(self.for_the_plan())
-
-
 def real_broker_credentials() -> Credentials:
     env = os.environ
+    token, password = env.get("PACT_BROKER_TEST_TOKEN"), env.get("PACT_BROKER_TEST_PASSWORD")
     return Credentials(
-        env.get("PACT_BROKER_TEST_TOKEN") or None,
+        SecretStr(token) if token else None,
         env.get("PACT_BROKER_TEST_USERNAME") or None,
-        env.get("PACT_BROKER_TEST_PASSWORD") or None,
+        SecretStr(password) if password else None,
     )
+
+
+def secret_of(credentials: Credentials) -> str | None:
+    """What must never appear in output: the token or the password."""
+    secret = credentials.token or credentials.password
+    return secret.get_secret_value() if secret else None
 
 
 @dataclass
@@ -262,8 +239,13 @@ def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials
     if REAL_BROKER_URL:
         yield REAL_BROKER_URL, real_broker_credentials(), None
         return
-    credentials = Credentials(username="ci", password=TOKEN) if basic else Credentials(token=TOKEN)
-    double = BrokerDouble(token=credentials.token, username=credentials.username, password=credentials.password)
+    if basic:
+        credentials, double = (
+            Credentials(username="ci", password=SecretStr(TOKEN)),
+            BrokerDouble(username="ci", password=TOKEN),
+        )
+    else:
+        credentials, double = Credentials(token=SecretStr(TOKEN)), BrokerDouble(token=TOKEN)
     with running_broker(double) as url:
         yield url, credentials, double
     assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
@@ -298,14 +280,14 @@ def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipelin
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
     with broker_under_test(basic=basic) as (url, credentials, double), running_github() as github:
-        env = base_env(url, wrapper) | credentials.env()
+        env = base_env(url, wrapper) | credentials.cli_env()
         setup = Pipeline(
-            BrokerApi(url, credentials.headers()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env
+            BrokerApi(url, credentials.header()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env
         )
         setup.env.update(PACTICIPANT=setup.provider, DEPLOY_ENVIRONMENT=setup.environment, GITHUB_API_URL=github.url)
         print(f"in the broker at {url}: provider {setup.provider}, environment {setup.environment}")  # noqa: T201
         yield setup
-        secret = credentials.secret
+        secret = secret_of(credentials)
         if secret:
             leaks = [run.args for run in setup.runs if secret in run.output]
             assert not leaks, f"the broker credential appeared in the output of {leaks}"

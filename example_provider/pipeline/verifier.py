@@ -15,17 +15,11 @@ from urllib.parse import quote, urlsplit
 from pact import Verifier
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
-from example_provider.broker import (
-    BrokerUnavailableError,
-    authorization_header,
-    broker_request,
-    check_pact_source,
-    pacts_for_verification,
-)
+from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
+from example_provider.pipeline.plan import VerificationPlan, plan_verification
+from example_provider.pipeline.server import serve_in_thread
+from example_provider.pipeline.settings import PipelineError, PipelineSettings
 from example_provider.products import ProductRepository
-from example_provider.settings import PipelineSettings
-from example_provider.verification import VerificationPlan, plan_verification
-from tests.servers import serve_in_thread
 
 
 @dataclass
@@ -69,25 +63,15 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
 
 
 def _add_source(verifier: Verifier, plan: VerificationPlan) -> None:
-    creds = plan.credentials
-    token = creds.token.get_secret_value() if creds.token else None
-    password = creds.password.get_secret_value() if creds.password else None
     if plan.source == "directory" or plan.pact_files:
         for path in plan.pact_files:
             verifier.add_source(path)
     elif plan.source == "url":
         # `add_source` does not read the broker variables: credentials go in explicitly.
-        if token:
-            verifier.add_source(plan.location, token=token)
-        else:
-            verifier.add_source(plan.location, username=creds.username, password=password)
+        verifier.add_source(plan.location, **plan.credentials.verifier_arguments())
     else:
-        builder = (
-            verifier.broker_source(plan.location, token=token, selector=True, use_env=False)
-            if token
-            else verifier.broker_source(
-                plan.location, username=creds.username, password=password, selector=True, use_env=False
-            )
+        builder = verifier.broker_source(
+            plan.location, selector=True, use_env=False, **plan.credentials.verifier_arguments()
         )
         if plan.include_pending:
             builder.include_pending()
@@ -112,9 +96,9 @@ def _unpublished(plan: VerificationPlan, interactions: list[dict[str, object]]) 
     if not plan.publish or not interactions:
         return []
     query = f"q[][pacticipant]={quote(plan.provider)}&q[][version]={quote(plan.publish.version)}&latestby=cvpv"
-    headers = authorization_header(plan.credentials)
     try:
-        answer = broker_request(f"{plan.broker}/matrix?{query}", broker=plan.broker, headers=headers)
+        url = f"{plan.broker_url}/matrix?{query}"
+        answer = broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
         matrix = json.loads(answer)["matrix"]
     except (BrokerUnavailableError, ValueError, KeyError) as error:
         return [f"the broker could not say whether the verification results were published: {error}"]
@@ -180,19 +164,53 @@ def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutco
     return outcome
 
 
-def verify(settings: PipelineSettings) -> bool:
-    """Verify the app against the pacts the settings select, saying what and why; whether it passed.
+def verify(settings: PipelineSettings, failure: str = "the provider does not honour its pacts (see above)") -> None:
+    """Verify the app against the pacts the settings select, saying what and why.
 
-    Raises `SettingsError` or `BrokerUnavailableError` before verifying anything when the
-    settings or the pact source cannot be used.
+    Raises `PipelineError` before verifying anything when the settings or the pact source
+    cannot be used, and with `failure` when the verification fails.
     """
     plan = plan_verification(settings)
-    print(plan.describe(), flush=True)  # noqa: T201 - this is the command's output
+    print(plan.describe(), flush=True)
     if plan.skipped:
-        print(plan.skipped, flush=True)  # noqa: T201
+        print(plan.skipped, flush=True)
     check_pact_source(plan)
     with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as base_url:
         outcome = run_verification(plan, base_url)
     for line in outcome.notes + outcome.problems:
-        print(line, flush=True)  # noqa: T201
-    return outcome.passed
+        print(line, flush=True)
+    if not outcome.passed:
+        raise PipelineError(failure)
+
+
+def check_pact_source(plan: VerificationPlan) -> None:
+    """Fail fast, with one clear line, when the broker or the pact URL a plan reads cannot be used."""
+    if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
+        return
+    url = plan.broker_url + "/" if plan.source == "broker" else plan.location
+    broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
+
+
+def pacts_for_verification(plan: VerificationPlan) -> int:
+    """How many pacts the broker selects for the plan: asked of the broker, not read from the verifier's log."""
+    body = {
+        "consumerVersionSelectors": list(plan.consumer_version_selectors),
+        "includePendingStatus": plan.include_pending,
+        "providerVersionBranch": plan.provider_branch,
+    }
+    if plan.include_wip_since:
+        body["includeWipPactsSince"] = plan.include_wip_since.isoformat()
+    url = f"{plan.broker_url}/pacts/provider/{quote(plan.provider)}/for-verification"
+    try:
+        answer = broker_request(
+            url, broker_url=plan.broker_url, credentials=plan.credentials, method="POST", body=json.dumps(body).encode()
+        )
+    except BrokerUnavailableError as error:
+        if error.status == 404:  # noqa: PLR2004 - a provider the broker has never heard of has no pacts
+            return 0
+        raise
+    try:
+        return len(json.loads(answer)["_embedded"]["pacts"])
+    except (ValueError, KeyError, TypeError):
+        msg = f"the Pact Broker at {plan.broker_url} did not answer with a list of pacts"
+        raise BrokerUnavailableError(msg) from None

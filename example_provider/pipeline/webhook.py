@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from example_provider.broker import BrokerUnavailableError, broker_url
-from example_provider.pipeline import BrokerCommand, broker_command
-from example_provider.settings import PipelineSettings, SettingsError, git
+from example_provider.pipeline.broker import BrokerUnavailableError, require_broker_url
+from example_provider.pipeline.commands import BrokerCommand, broker_command
+from example_provider.pipeline.settings import PipelineError, PipelineSettings, git
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
 #: not verified yet; the webhook turns it into a GitHub `repository_dispatch` of the same name.
@@ -44,7 +44,7 @@ def webhook_uuid(settings: PipelineSettings) -> str:
             return str(uuid.UUID(settings.webhook_uuid))
         except ValueError:
             msg = f"PACT_WEBHOOK_UUID: {settings.webhook_uuid!r} is not a UUID; generate one with `uuidgen`"
-            raise SettingsError(msg) from None
+            raise PipelineError(msg) from None
     key = f"{github_repository(settings)}/{settings.pacticipant}/{CHANGED_PACT_EVENT}"
     return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
 
@@ -57,7 +57,7 @@ def github_repository(settings: PipelineSettings) -> str:
             "GITHUB_REPOSITORY: the webhook needs the GitHub repository to dispatch to (owner/name); "
             "set it, or add a GitHub `origin` remote"
         )
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return repository
 
 
@@ -117,7 +117,7 @@ def check_github_token(settings: PipelineSettings) -> None:
 def _github_token(settings: PipelineSettings) -> SecretStr:
     if not settings.github_token:
         msg = "GITHUB_TOKEN: set it to a GitHub token allowed to create repository_dispatch events"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return settings.github_token
 
 
@@ -140,8 +140,8 @@ def github_token_secret_request(settings: PipelineSettings, existing_secrets: st
         listed = json.loads(existing_secrets or "{}").get("_embedded", {}).get("secrets", [])
         existing = next((secret["_links"]["self"]["href"] for secret in listed if secret.get("name") == name), None)
     except (ValueError, AttributeError, TypeError, KeyError):
-        msg = f"the Pact Broker at {broker_url(settings)} did not answer GET /secrets with a list of secrets"
+        msg = f"the Pact Broker at {require_broker_url(settings)} did not answer GET /secrets with a list of secrets"
         raise BrokerUnavailableError(msg) from None
     if existing:
         return SecretRequest("PUT", str(existing), body)
-    return SecretRequest("POST", f"{broker_url(settings)}/secrets", body)
+    return SecretRequest("POST", f"{require_broker_url(settings)}/secrets", body)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.settings import PipelineSettings, ServerSettings, SettingsError, load_settings
+from example_provider.pipeline.settings import PipelineSettings
+from example_provider.settings import ServerSettings, SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 

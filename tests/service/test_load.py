@@ -25,9 +25,9 @@ import httpx
 import pytest
 
 from example_provider.app import JSON_UTF8, PROVIDER_STATES_PATH, create_app
+from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
 from example_provider.provider_states import ProviderStates
-from tests.servers import serve_in_thread
 
 CLIENTS = 20
 SECONDS = 3.0

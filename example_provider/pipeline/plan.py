@@ -1,7 +1,6 @@
 """Which pacts a verification run checks, and whether it publishes: decided from settings.
 
-This module only decides; it does not import pact-python (the app must not depend on it).
-`tests/contract` turns a `VerificationPlan` into a configured `pact.Verifier`.
+This module only decides; `verifier.py` turns a `VerificationPlan` into a configured `pact.Verifier`.
 
 Source order: `PACT_URL` (one pact: a webhook build or a file) > `PACT_BROKER_BASE_URL`
 (the broker picks pacts with consumer version selectors) > `PACT_DIR` (local files).
@@ -16,14 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr
-
-from example_provider.settings import PipelineSettings, SettingsError
+from example_provider.pipeline.broker import Credentials
+from example_provider.pipeline.settings import PipelineError, PipelineSettings
 
 SourceKind = Literal["url", "broker", "directory"]
 
 #: The consumer pacts shipped with the repository: the source when nothing else is set.
-BUNDLED_PACTS = Path(__file__).resolve().parents[1] / "pacts"
+BUNDLED_PACTS = Path(__file__).resolve().parents[2] / "pacts"
 
 #: The selectors Pact recommends for a provider: what the consumers' main branches expect,
 #: what is deployed or released, and the consumer branch named like the provider's branch.
@@ -32,26 +30,6 @@ CONSUMER_VERSION_SELECTORS: tuple[dict[str, Any], ...] = (
     {"deployedOrReleased": True},
     {"matchingBranch": True},
 )
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate to the broker. Secrets stay `SecretStr` until handed to the verifier."""
-
-    token: SecretStr | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-
-    @classmethod
-    def from_settings(cls, settings: PipelineSettings) -> Credentials:
-        return cls(settings.broker_token, settings.broker_username, settings.broker_password)
-
-    def describe(self) -> str:
-        if self.token:
-            return "bearer token"
-        if self.username:
-            return f"basic auth as {self.username}"
-        return "no authentication"
 
 
 @dataclass(frozen=True)
@@ -90,7 +68,7 @@ class VerificationPlan:
         return f"skipped {count} pact{'s' if count > 1 else ''} for other providers: {names}"
 
     @property
-    def broker(self) -> str:
+    def broker_url(self) -> str:
         """The broker this plan talks to: the broker URL, or the origin of the one pact URL."""
         return self.location.rstrip("/") if self.source == "broker" else origin(self.location)
 
@@ -133,10 +111,10 @@ def _pact_provider(path: Path, variable: str) -> str:
         provider = document["provider"]["name"]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
         msg = f"{variable}: {str(path)!r} is not a pact file ({type(error).__name__}: {error}); fix or remove it"
-        raise SettingsError(msg) from None
+        raise PipelineError(msg) from None
     if not isinstance(provider, str):
         msg = f"{variable}: {str(path)!r} is not a pact file (provider.name is not a string); fix or remove it"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return provider
 
 
@@ -156,7 +134,7 @@ def _local_pacts(settings: PipelineSettings, files: list[Path], variable: str) -
             f"{variable}: there is no pact for {settings.pacticipant}, only for {found}; to verify such pacts as "
             "this API, set PACTICIPANT=<name> (the pact-js consumers call it pactflow-example-provider)"
         )
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     return {"pact_files": ours, "skipped_providers": others}
 
 
@@ -191,7 +169,7 @@ def _check_credentials_stay_with_the_broker(settings: PipelineSettings, pact_url
             "and the broker credentials are only sent to that broker; set PACT_BROKER_BASE_URL to the broker "
             "that serves this pact"
         )
-        raise SettingsError(msg)
+        raise PipelineError(msg)
 
 
 def _selectors_text(selectors: tuple[dict[str, Any], ...]) -> str:
@@ -218,13 +196,13 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
         if "://" not in location:
             if not Path(location).is_file():
                 msg = f"PACT_URL: {location!r} is neither a URL nor a pact file: give the pact's URL or a file path"
-                raise SettingsError(msg)
+                raise PipelineError(msg)
             if publish:
                 msg = (
                     f"PACT_URL: {location!r} is a local file, so there is no broker to publish results to; "
                     "give the pact's URL in the broker, or set PACT_BROKER_PUBLISH_VERIFICATION_RESULTS=false"
                 )
-                raise SettingsError(msg)
+                raise PipelineError(msg)
             common |= _local_pacts(settings, [Path(location)], "PACT_URL")
         else:
             _check_credentials_stay_with_the_broker(settings, location)
@@ -239,7 +217,7 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
                 "GIT_BRANCH: broker mode needs the provider branch for pending and WIP pacts; "
                 "set GIT_BRANCH or run inside a git checkout on a branch"
             )
-            raise SettingsError(msg)
+            raise PipelineError(msg)
         return VerificationPlan(
             source="broker",
             location=settings.broker_url,
@@ -253,13 +231,13 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
     directory = settings.pact_dir or BUNDLED_PACTS
     if not directory.is_dir():
         msg = f"PACT_DIR: {str(directory)!r} is not a directory of pact files: point it at one"
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     files = sorted(directory.glob("*.json"))
     if not files and settings.fail_if_no_pacts_found:
         msg = (
             f"PACT_DIR: {str(directory)!r} holds no *.json pact files; add some, or set "
             "PACT_FAIL_IF_NO_PACTS_FOUND=false"
         )
-        raise SettingsError(msg)
+        raise PipelineError(msg)
     common |= _local_pacts(settings, files, "PACT_DIR")
     return VerificationPlan(source="directory", location=str(directory), **common)

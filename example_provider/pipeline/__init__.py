@@ -1,0 +1,18 @@
+"""The pipeline: what `invoke` runs. Needs pact-python, the `pact` CLI and Invoke (dependency group `verify`).
+
+    settings.py   PipelineSettings, read from the environment; `PipelineError` (invoke's `Exit`)
+    plan.py       which pacts a run verifies, from where, and whether it publishes
+    verifier.py   a plan -> a configured `pact.Verifier`, run against the app served by server.py
+    broker.py     the broker's Credentials, and one quick request that fails in seconds
+    commands.py   `pact broker ...` commands, the deploy rule, fake CI
+    webhook.py    the webhook that starts the webhook build, and its PactFlow secret
+    jobs.py       what each task does: ci, ci-webhook, can-i-deploy, deploy, ...
+    docs.py       the settings tables and `.env.example`, rendered from the settings
+
+`invoke verify`, from the task to the verifier:
+
+    tasks.verify(c)                      read(PipelineSettings)
+      -> verifier.verify(settings)       plan_verification, check_pact_source, serve_in_thread(create_app(...))
+        -> run_verification(plan, url)   build_verifier(plan, url): source, states, filters, publishing
+          -> pact.Verifier.verify()
+"""
