@@ -6,7 +6,7 @@
    `wrk` loads one at a time, alternating, on `GET /product/10` and `GET /products`. With two or
    more CPUs the servers share the last one and wrk gets the others.
 2. Verification per interaction, with provider states: the harness's verifier
-   (`tests/contract/harness.py`) against a stock pact-python `Verifier` configured as its docs
+   (`example_provider/pipeline/verifier.py`) against a stock pact-python `Verifier` configured as its docs
    show, on the same generated pact and the same server, back to back. The cost per
    interaction is the slope between a small and a large pact, so start-up cost cancels out.
 3. Fast feedback: `invoke verify` on the bundled pacts (median of 3) beside the same
@@ -315,7 +315,7 @@ def stock_verifier(base_url: str, pact_file: Path) -> Verifier:
 
 
 def harness_verifier(base_url: str, pact_file: Path) -> Verifier:
-    """The verifier `invoke verify` runs: `tests/contract/harness.py`'s configuration."""
+    """The verifier `invoke verify` runs: `example_provider/pipeline/verifier.py`'s configuration."""
     plan = VerificationPlan(PROVIDER, "directory", str(pact_file.parent), pact_files=(pact_file,))
     return build_verifier(plan, base_url)
 
