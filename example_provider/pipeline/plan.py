@@ -43,6 +43,7 @@ class PublishOptions:
 class VerificationPlan:
     provider: str
     source: SourceKind
+    #: Where the pacts are: a pact directory, a pact URL or file, or the broker's URL.
     location: str
     credentials: Credentials = field(default_factory=Credentials)
     consumer_version_selectors: tuple[dict[str, Any], ...] = ()
@@ -76,7 +77,7 @@ class VerificationPlan:
         """One line for logs: what is verified, from where, and whether results are published."""
         if self.source == "broker":
             what = (
-                f"pacts for {self.provider} from the broker {self.location} ({self.credentials.describe()}; "
+                f"pacts for {self.provider} from the broker {self.broker_url} ({self.credentials.describe()}; "
                 f"selectors {_selectors_text(self.consumer_version_selectors)}; "
                 f"pending {'on' if self.include_pending else 'off'}; "
                 f"WIP {'since ' + self.include_wip_since.isoformat() if self.include_wip_since else 'off'}; "

@@ -71,7 +71,7 @@ def _add_source(verifier: Verifier, plan: VerificationPlan) -> None:
         verifier.add_source(plan.location, **plan.credentials.verifier_arguments())
     else:
         builder = verifier.broker_source(
-            plan.location, selector=True, use_env=False, **plan.credentials.verifier_arguments()
+            plan.broker_url, selector=True, use_env=False, **plan.credentials.verifier_arguments()
         )
         if plan.include_pending:
             builder.include_pending()
@@ -120,7 +120,7 @@ def _nothing_verified(plan: VerificationPlan, outcome: VerificationOutcome) -> N
         listed = pacts_for_verification(plan)
     except BrokerUnavailableError as error:
         reason = f"HTTP {error.status}" if error.status else str(error)
-        outcome.problems.append(f"the Pact Broker at {plan.location} failed while listing the pacts: {reason}")
+        outcome.problems.append(f"the Pact Broker at {plan.broker_url} failed while listing the pacts: {reason}")
         return
     if listed:
         outcome.problems.append(f"the broker selects {listed} pact(s) for {plan.provider}, and none was verified")
