@@ -135,19 +135,19 @@ def _add_provider_states(app: FastAPI, states: ProviderStates, *, allow_non_loop
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    async def change_provider_state(change: ProviderStateChange) -> dict[str, str]:
-        """Set up or tear down a provider state.
+    async def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
+        """Set up or tear down a provider state; answers the values the setup hands back.
 
-        Failures answer 400, not 500: Pact verifiers retry a 5xx state change for minutes,
-        and a state that failed once fails again.
+        Verifiers resolve the consumer's `fromProviderState` expressions against this object,
+        merged with the state's params. Failures answer 400, not 500: Pact verifiers retry a
+        5xx state change for minutes, and a state that failed once fails again.
         """
         try:
-            states.handle(change.state, change.action, change.params)
+            return dict(states.handle(change.state, change.action, change.params))
         except UnknownProviderStateError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
         except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
             raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
-        return {}
 
 
 def _add_error_handlers(app: FastAPI) -> None:
