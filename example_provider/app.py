@@ -18,14 +18,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.params import Depends as Dependency
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from example_provider import __version__
+from example_provider.auth import require_bearer_token
 from example_provider.products import Product, ProductRepository
 from example_provider.provider_states import ProviderStates, UnknownProviderStateError
 
 PROVIDER_STATES_PATH = "/_pact/provider-states"
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # open even with an API token
 JSON_UTF8 = "application/json; charset=utf-8"
 
 
@@ -74,6 +76,7 @@ def create_app(
     *,
     provider_states: bool = False,
     allow_non_loopback: bool = False,
+    api_token: SecretStr | None = None,
     dependencies: Sequence[Dependency] = (),
 ) -> FastAPI:
     """Build the API.
@@ -84,9 +87,13 @@ def create_app(
             rewrite the data. For verification by an external verifier only.
         allow_non_loopback: accept state changes addressed to any host, not only loopback
             (a verifier reaching the server inside a container).
-        dependencies: app-wide dependencies, such as authentication, applied to every route.
+        api_token: when given, every route but `PUBLIC_PATHS` answers 401 without
+            `Authorization: Bearer <api_token>`, the state endpoint and routes added later included.
+        dependencies: app-wide dependencies, applied to every route after the token check.
     """
     repository = repository if repository is not None else ProductRepository()
+    if api_token is not None:
+        dependencies = [Depends(require_bearer_token(api_token, public_paths=PUBLIC_PATHS)), *dependencies]
     app = FastAPI(
         title="example-provider",
         version=__version__,
@@ -101,7 +108,7 @@ def create_app(
     _add_error_handlers(app)
     _add_docs(app)
 
-    @app.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"], openapi_extra={"security": [{}]})  # {}: open, token or not
     async def health() -> Health:
         """Readiness: the app is up and serving."""
         return Health()
@@ -135,19 +142,19 @@ def _add_provider_states(app: FastAPI, states: ProviderStates, *, allow_non_loop
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    async def change_provider_state(change: ProviderStateChange) -> dict[str, str]:
-        """Set up or tear down a provider state.
+    async def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
+        """Set up or tear down a provider state; answers the values the setup hands back.
 
-        Failures answer 400, not 500: Pact verifiers retry a 5xx state change for minutes,
-        and a state that failed once fails again.
+        Verifiers resolve the consumer's `fromProviderState` expressions against this object,
+        merged with the state's params. Failures answer 400, not 500: Pact verifiers retry a
+        5xx state change for minutes, and a state that failed once fails again.
         """
         try:
-            states.handle(change.state, change.action, change.params)
+            return dict(states.handle(change.state, change.action, change.params))
         except UnknownProviderStateError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
         except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
             raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
-        return {}
 
 
 def _add_error_handlers(app: FastAPI) -> None:

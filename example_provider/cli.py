@@ -82,8 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
+    logger = logging.getLogger(__name__)
+    if settings.api_token is None:
+        logger.warning("API_TOKEN is not set: the API accepts requests without a token")
     if settings.provider_states_enabled:
-        logging.getLogger(__name__).warning(
+        logger.warning(
             "provider-state endpoint ENABLED at POST %s: any caller can rewrite the data; "
             "use it only to verify contracts, never in production",
             PROVIDER_STATES_PATH,
@@ -91,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app(
         provider_states=settings.provider_states_enabled,
         allow_non_loopback=settings.provider_states_allow_non_loopback,
+        api_token=settings.api_token,
     )
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log

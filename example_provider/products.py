@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -83,6 +83,16 @@ class ProductRepository:
                 return False
             self._swap(without_product(self._catalog.products, product_id))
             return True
+
+    def update(self, change: Callable[[tuple[Product, ...]], Iterable[Product]]) -> None:
+        """Swap in `change(current products)` in one step, under the lock.
+
+        The way to change the catalogue relative to what it holds (a provider state that adds
+        a product on top of the states before it): no other change lands between the read
+        and the swap. When `change` raises, nothing changes.
+        """
+        with self._lock:
+            self._swap(tuple(change(self._catalog.products)))
 
     def replace_all(self, products: Iterable[Product]) -> None:
         """Swap in a whole new catalogue in one step.

@@ -1,16 +1,21 @@
-"""The consumers' named provider states, as setup/teardown functions on a repository.
+"""The consumers' named provider states, as setup functions on a repository.
 
 One registry serves every way of verifying: the verifier in `invoke verify` and external
 verifiers alike reach it through the opt-in `POST /_pact/provider-states` endpoint (`app.py`).
 
-To add a state: write a function `(repository, params) -> None` that puts the repository in
-that state and register it in `_SETUPS` under the exact name the consumer uses. Build the
-state's whole catalogue and swap it in with one `replace_all`: a reset followed by a second
-change lets a concurrent change land between the two.
+States compose: the verifier sets up an interaction's states one by one, in the pact's order,
+and each applies one change on top of the catalogue the ones before it left. Teardown, a
+failing setup and the no-state hook all return to the seed, so every interaction starts there.
+
+To add a state: write a function `(repository, params) -> Mapping | None` that makes one
+`repository.update(...)` (read and swap under one lock: no reader sees half a change), and
+register it in `_SETUPS` under the exact name the consumer uses. What it returns, such as
+`{"id": "12"}`, is what the consumer's `fromProviderState` expressions resolve against.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -21,7 +26,11 @@ logger = logging.getLogger(__name__)
 
 Action = Literal["setup", "teardown"]
 Params = Mapping[str, Any]
-StateSetup = Callable[[ProductRepository, Params], None]
+StateValues = Mapping[str, Any]
+StateSetup = Callable[[ProductRepository, Params], StateValues | None]
+
+#: The product a state puts in place when the consumer's params do not say otherwise.
+DEFAULT_PRODUCT = Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1")
 
 
 class UnknownProviderStateError(LookupError):
@@ -35,35 +44,46 @@ class UnknownProviderStateError(LookupError):
         )
 
 
-def _param_id(params: Params, default: str) -> str:
-    """The `id` state parameter as the API spells ids (strings), or the state's default."""
-    value = params.get("id", default)
+def _param(params: Params, name: str, default: str) -> str:
+    """A state parameter as the API spells values (strings; numbers are accepted), or `default`."""
+    value = params.get(name, default)
     if value is None or isinstance(value, (dict, list)):
-        msg = f"state parameter 'id' must be a string or a number, got {value!r}"
+        msg = f"state parameter {name!r} must be a string or a number, got {value!r}"
         raise ValueError(msg)
     return str(value)
 
 
-def _product_exists(repository: ProductRepository, params: Params) -> None:
-    product = Product(id=_param_id(params, "10"), type="CREDIT_CARD", name="28 Degrees", version="v1")
-    repository.replace_all(with_product(repository.seed, product))
+def _product_exists(repository: ProductRepository, params: Params) -> StateValues:
+    """The product the params describe (`id`, `name`, `type`, `version`), added or replacing its id."""
+    fields = DEFAULT_PRODUCT.model_dump()
+    product = Product(**{name: _param(params, name, default) for name, default in fields.items()})
+    repository.update(lambda products: with_product(products, product))
+    return {"id": product.id}
 
 
 def _product_does_not_exist(repository: ProductRepository, params: Params) -> None:
-    repository.replace_all(without_product(repository.seed, _param_id(params, "11")))
+    # No {"id": ...}: it would overwrite the id a state before it handed back.
+    product_id = _param(params, "id", "11")
+    repository.update(lambda products: without_product(products, product_id))
+
+
+def _products_exist(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
+    """The seed's products in place on top of the current catalogue; what other states added stays."""
+    repository.update(lambda products: functools.reduce(with_product, repository.seed, products))
 
 
 def _seeded(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
-    """The seeded catalogue: what "products exist" asks, and where every interaction starts."""
+    """The seeded catalogue, where every interaction starts."""
     repository.reset()
 
 
 _SETUPS: dict[str, StateSetup] = {
     "": _seeded,  # the generic hook the verifier calls for an interaction with no state
+    "a product exists": _product_exists,  # params: id, name, type, version
     "a product with ID 10 exists": _product_exists,
     "a product with ID 11 does not exist": _product_does_not_exist,
-    "products exist": _seeded,
-    "products exists": _seeded,  # a spelling some consumers use
+    "products exist": _products_exist,
+    "products exists": _products_exist,  # a spelling some consumers use
 }
 
 
@@ -75,35 +95,40 @@ def known_states() -> list[str]:
 class ProviderStates:
     """Applies provider states to one repository.
 
-    Teardown always returns the repository to its seeded catalogue, so no interaction can
-    see data another one left behind.
+    Setup changes the current catalogue; teardown, and any setup that fails, restore the seed,
+    so no interaction sees data another one, or a half-made state, left behind.
     """
 
     def __init__(self, repository: ProductRepository) -> None:
         self.repository = repository
 
-    def handle(self, state: str, action: Action = "setup", parameters: Params | None = None) -> None:
-        """Set up or tear down `state`; the signature is the one pact-python calls.
+    def handle(self, state: str, action: Action = "setup", parameters: Params | None = None) -> StateValues:
+        """Set up or tear down `state`; the values a setup hands back (`{}` when none).
 
-        Errors are logged here with their traceback before they propagate: pact-python only
-        reports a failing state handler as "error sending request" (pact-python #1665).
+        The signature is the one pact-python calls. Errors are logged here with their traceback
+        before they propagate: pact-python only reports a failing state handler as "error
+        sending request" (pact-python #1665).
         """
         params = parameters or {}
         try:
-            self._apply(state, action, params)
+            values = self._apply(state, action, params)
         except Exception:
-            logger.exception("provider state %r (%s, params=%r) failed", state, action, dict(params))
+            self.repository.reset()
+            logger.exception(
+                "provider state %r (%s, params=%r) failed; the seed is restored", state, action, dict(params)
+            )
             raise
         logger.info("provider state %r: %s done (params=%r)", state, action, dict(params))
+        return values
 
-    def _apply(self, state: str, action: str, params: Params) -> None:
+    def _apply(self, state: str, action: str, params: Params) -> StateValues:
         setup = _SETUPS.get(state)
         if setup is None:
             raise UnknownProviderStateError(state)
         if action == "setup":
-            setup(self.repository, params)
-        elif action == "teardown":
+            return dict(setup(self.repository, params) or {})
+        if action == "teardown":
             self.repository.reset()
-        else:
-            msg = f"provider state action must be 'setup' or 'teardown', got {action!r}"
-            raise ValueError(msg)
+            return {}
+        msg = f"provider state action must be 'setup' or 'teardown', got {action!r}"
+        raise ValueError(msg)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,8 @@ class ServerSettings(BaseSettings):
     """Serve POST /_pact/provider-states for external verifiers."""
     provider_states_allow_non_loopback: bool = Field(False, alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK")
     """Allow the state-change endpoint beyond loopback (e.g. inside a container)."""
+    api_token: SecretStr | None = Field(None, alias="API_TOKEN")
+    """Bearer token every request needs, except /health and the docs (unset: the API is open)."""
 
 
 S = TypeVar("S", bound=BaseSettings)

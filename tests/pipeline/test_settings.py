@@ -40,8 +40,21 @@ def test_the_server_reads_no_pipeline_setting_and_runs_no_git(monkeypatch: pytes
     monkeypatch.setenv("PACT_BROKER_USERNAME", "user")  # a conflict only the pipeline cares about
     monkeypatch.setattr(subprocess, "run", lambda *args, **_: pytest.fail(f"ran {args}"))
     assert set(load_settings(ServerSettings).model_dump()) == {
-        "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback"
+        "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback",
+        "api_token",
     }  # fmt: skip
+
+
+def test_the_api_token_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(ServerSettings).api_token is None
+    monkeypatch.setenv("API_TOKEN", SECRET)
+    settings = load_settings(ServerSettings)
+    assert settings.api_token is not None
+    assert settings.api_token.get_secret_value() == SECRET
+    assert SECRET not in repr(settings)
+    assert SECRET not in str(settings.model_dump())
+    monkeypatch.setenv("API_TOKEN", "")
+    assert load_settings(ServerSettings).api_token is None, "empty counts as unset, like every setting"
 
 
 def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,28 +108,95 @@ def test_state_endpoint_when_enabled(repository: ProductRepository) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "detail"),
+    ("body", "detail"),
     [
-        pytest.param(
-            {"state": "a product is on sale"}, 400, "unknown provider state 'a product is on sale'", id="unknown"
-        ),
-        pytest.param(
-            {"state": "a product with ID 10 exists", "params": {"id": [1]}}, 400, "failed", id="handler error"
-        ),
-        pytest.param({"state": "products exist", "action": "reset"}, 422, "'action'", id="bad action"),
-        pytest.param({"params": {}}, 422, "'state'", id="no state"),
+        pytest.param({"state": "products exist", "action": "reset"}, "'action'", id="bad action"),
+        pytest.param({"params": {}}, "'state'", id="no state"),
     ],
 )
-def test_state_endpoint_rejects_bad_changes(
-    repository: ProductRepository, body: dict[str, object], status: int, detail: str
+def test_state_endpoint_rejects_malformed_changes(
+    repository: ProductRepository, body: dict[str, object], detail: str
 ) -> None:
-    repository.replace_all([])  # not the seed: a rejected change must leave the data as it was
+    repository.replace_all([])  # not the seed: a change that is no state change leaves the data as it was
     with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
         response = client.post(PROVIDER_STATES_PATH, json=body)
-    assert response.status_code == status
+    assert response.status_code == 422
     assert response.headers["content-type"] == JSON_UTF8
     assert detail in str(response.json()["detail"])
     assert repository.all() == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        pytest.param({"state": "a product is on sale"}, "unknown provider state 'a product is on sale'", id="unknown"),
+        pytest.param(
+            {"state": "a product with ID 11 does not exist", "params": {"id": [1]}},
+            "provider state 'a product with ID 11 does not exist' failed: state parameter 'id'",
+            id="bad params",
+        ),
+        pytest.param(
+            {"state": "a product exists", "params": {"name": {"first": "x"}}},
+            "provider state 'a product exists' failed: state parameter 'name'",
+            id="bad name",
+        ),
+    ],
+)
+def test_a_failing_state_after_one_that_succeeded_answers_400_and_restores_the_seed(
+    repository: ProductRepository, body: dict[str, object], detail: str
+) -> None:
+    """Verifiers retry a 5xx for minutes, so 400; and no half-made interaction stays behind."""
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        first = client.post(PROVIDER_STATES_PATH, json={"state": "a product with ID 10 exists", "params": {"id": "42"}})
+        assert first.json() == {"id": "42"}
+        response = client.post(PROVIDER_STATES_PATH, json=body)
+        assert response.status_code == 400
+        assert response.headers["content-type"] == JSON_UTF8
+        assert response.json()["detail"].startswith(detail)
+        assert "\n" not in response.json()["detail"]
+        assert client.get("/product/42").status_code == 404
+    assert repository.all() == repository.seed
+
+
+TWO_STATES = [
+    {"state": "a product with ID 10 exists", "params": {"id": "42"}},
+    {"state": "a product with ID 11 does not exist", "params": {}},
+]
+
+
+@pytest.mark.parametrize("order", [TWO_STATES, TWO_STATES[::-1]], ids=["pact order", "reversed"])
+def test_an_interaction_with_two_states_gets_both(
+    repository: ProductRepository, order: list[dict[str, object]]
+) -> None:
+    """What a verifier does for `given(...)` twice: both setups, the request, then the teardowns."""
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        answers = [client.post(PROVIDER_STATES_PATH, json={**change, "action": "setup"}) for change in order]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert client.get("/product/42").status_code == 200
+        assert client.get("/product/11").status_code == 404
+        teardowns = [client.post(PROVIDER_STATES_PATH, json={**change, "action": "teardown"}) for change in order]
+        assert [(t.status_code, t.json()) for t in teardowns] == [(200, {}), (200, {})]
+    assert repository.all() == repository.seed
+
+
+@pytest.mark.parametrize(
+    ("change", "values"),
+    [
+        pytest.param({"state": "a product with ID 10 exists"}, {"id": "10"}, id="ID 10 exists"),
+        pytest.param({"state": "a product with ID 10 exists", "params": {"id": 42}}, {"id": "42"}, id="id 42"),
+        pytest.param({"state": "a product exists", "params": {"id": "7", "name": "x"}}, {"id": "7"}, id="any product"),
+        pytest.param({"state": "a product with ID 11 does not exist"}, {}, id="does not exist"),
+        pytest.param({"state": "products exist"}, {}, id="products exist"),
+        pytest.param({"state": "a product with ID 10 exists", "action": "teardown"}, {}, id="teardown"),
+    ],
+)
+def test_state_endpoint_answers_the_values_for_from_provider_state(
+    repository: ProductRepository, change: dict[str, object], values: dict[str, object]
+) -> None:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(PROVIDER_STATES_PATH, json=change)
+    assert (response.status_code, response.json()) == (200, values)
+    assert response.headers["content-type"] == JSON_UTF8
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
+from example_provider.app import PROVIDER_STATES_PATH
 from example_provider.cli import _parser, check_exposure
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
@@ -36,6 +38,37 @@ def test_starting_runs_no_git_and_reads_no_broker_setting(tmp_path: Path) -> Non
         pass
     assert not marks.exists(), marks.read_text(encoding="utf-8")
     assert SECRET not in provider.output
+
+
+def test_api_token_setting_guards_the_api_and_never_shows() -> None:
+    env = {"API_TOKEN": SECRET, "LOG_LEVEL": "trace"}  # the most verbose logs
+    with (
+        run_provider("--provider-states", "--access-log", env=env) as provider,
+        httpx.Client(base_url=provider.base_url, timeout=5) as client,
+    ):
+        right, wrong = {"Authorization": f"Bearer {SECRET}"}, {"Authorization": "Bearer wrong"}
+        refused = [
+            client.get("/products"),
+            client.get("/products", headers=wrong),
+            client.post(PROVIDER_STATES_PATH, json={"state": "products exist"}),
+        ]
+        assert [(r.status_code, r.headers["WWW-Authenticate"]) for r in refused] == [(401, "Bearer")] * 3
+        assert client.get("/products", headers=right).status_code == 200
+        assert client.post(PROVIDER_STATES_PATH, json={"state": "products exist"}, headers=right).status_code == 200
+        assert [client.get(path).status_code for path in ("/health", "/docs", "/openapi.json")] == [200] * 3
+    assert "GET /products" in provider.output, "the access log ran"
+    assert "API_TOKEN is not set" not in provider.output
+    assert SECRET not in provider.output
+    for result in (run_cli("--help", env=env), run_cli(env={**env, "PORT": "eighty"})):
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_an_open_api_says_so_in_one_line() -> None:
+    with run_provider() as provider, httpx.Client(base_url=provider.base_url, timeout=5) as client:
+        assert client.get("/products").status_code == 200
+    lines = [line for line in provider.lines if "API_TOKEN" in line]
+    assert len(lines) == 1, provider.output
+    assert "API_TOKEN is not set: the API accepts requests without a token" in lines[0]
 
 
 def test_flags_override_settings() -> None:

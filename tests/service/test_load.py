@@ -3,7 +3,7 @@
 States change two ways at once, as they do in practice: through the state-change endpoint
 (what external verifiers call) and directly on the repository from another thread (what an
 in-process verifier's handlers do). Every response must be a whole, valid product or list,
-equal to one the states can produce, or a JSON 404: never an error, never a mix of two
+equal to one some sequence of states can produce (states compose), or a JSON 404: never an error, never a mix of two
 catalogues.
 
 A state change made of two swaps shows up here only when a reader lands between them, which
@@ -32,15 +32,31 @@ from example_provider.provider_states import ProviderStates
 CLIENTS = 20
 SECONDS = 3.0
 
-SEED = [p.model_dump() for p in SEED_PRODUCTS]
-EXTRA = Product(id="12", type="CREDIT_CARD", name="28 Degrees", version="v1").model_dump()
-#: (state, params) pairs the changers cycle through, and every catalogue they can produce.
+#: (state, params) pairs the changers cycle through.
 CHANGES: list[tuple[str, dict[str, Any]]] = [
     ("a product with ID 10 exists", {"id": "12"}),
     ("a product with ID 11 does not exist", {"id": "10"}),
     ("products exist", {}),
 ]
-CATALOGUES = [SEED, [*SEED, EXTRA], [p for p in SEED if p["id"] != "10"]]
+
+
+def reachable_catalogues() -> list[list[dict[str, Any]]]:
+    """Every catalogue some sequence of whole state changes produces from the seed (states compose)."""
+    seen: set[tuple[Product, ...]] = set()
+    todo = [SEED_PRODUCTS]
+    while todo:
+        catalogue = todo.pop()
+        if catalogue not in seen:
+            seen.add(catalogue)
+            for state, params in CHANGES:
+                scratch = ProductRepository()  # seeded as the served one: "products exist" puts the seed back
+                scratch.replace_all(catalogue)
+                ProviderStates(scratch).handle(state, "setup", params)
+                todo.append(scratch.all())
+    return [[p.model_dump() for p in catalogue] for catalogue in seen]
+
+
+CATALOGUES = reachable_catalogues()
 PATHS = ["/products", "/product/10", "/product/11", "/products/12"]
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
@@ -93,3 +94,44 @@ def test_with_and_without_product_add_replace_and_remove_by_id() -> None:
     assert without_product(SEED_PRODUCTS, "10") == (SEED_PRODUCTS[0], SEED_PRODUCTS[2])
     assert without_product(SEED_PRODUCTS, "nope") == SEED_PRODUCTS
     assert ProductRepository([PIZZA]).seed == (PIZZA,)
+
+
+def test_update_applies_a_change_to_the_current_products_in_one_swap() -> None:
+    repository = ProductRepository()
+    repository.remove("09")
+    before = repository.catalog
+    repository.update(lambda products: with_product(products, PIZZA))
+    assert repository.all() == (*without_product(SEED_PRODUCTS, "09"), PIZZA), "applied to the current products"
+    assert before.products == without_product(SEED_PRODUCTS, "09")
+
+
+def test_update_that_raises_changes_nothing() -> None:
+    repository = ProductRepository()
+    before = repository.catalog
+
+    def broken(_: tuple[Product, ...]) -> tuple[Product, ...]:
+        msg = "half way"
+        raise RuntimeError(msg)
+
+    with pytest.raises(RuntimeError, match="half way"):
+        repository.update(broken)
+    assert repository.catalog is before
+
+
+def test_concurrent_updates_lose_no_change() -> None:
+    repository = ProductRepository([])
+    per_thread = 200
+
+    def add(product: Product, products: tuple[Product, ...]) -> tuple[Product, ...]:
+        return with_product(products, product)
+
+    def write(prefix: str) -> None:
+        for i in range(per_thread):
+            repository.update(functools.partial(add, Product(id=f"{prefix}-{i}", type="T", name="n", version="v1")))
+
+    threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(repository.all()) == 4 * per_thread

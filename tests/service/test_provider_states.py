@@ -5,7 +5,14 @@ import logging
 import pytest
 
 from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
-from example_provider.provider_states import Action, ProviderStates, UnknownProviderStateError, known_states
+from example_provider.provider_states import (
+    Action,
+    Params,
+    ProviderStates,
+    StateValues,
+    UnknownProviderStateError,
+    known_states,
+)
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def test_products_exist(states: ProviderStates, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["products exist", "products exists"])
-def test_products_exist_restores_this_repository_s_seed(name: str) -> None:
+def test_products_exist_puts_this_repository_s_seed_in_place(name: str) -> None:
     """Like every other state: the seed the repository was created with, not the module's."""
     own_seed = (Product(id="1", type="T", name="n", version="v"),)
     states = ProviderStates(ProductRepository(own_seed))
@@ -56,10 +63,82 @@ def test_products_exist_restores_this_repository_s_seed(name: str) -> None:
     assert states.repository.all() == own_seed
 
 
-def test_setup_starts_from_known_data(states: ProviderStates) -> None:
-    states.repository.put(Product(id="leftover", type="T", name="n", version="v"))
-    states.handle("a product with ID 10 exists", "setup", {})
-    assert states.repository.get("leftover") is None
+TWO_STATES = [("a product with ID 10 exists", {"id": "42"}), ("a product with ID 11 does not exist", {})]
+
+
+@pytest.mark.parametrize("order", [TWO_STATES, TWO_STATES[::-1]], ids=["pact order", "reversed"])
+def test_states_compose(states: ProviderStates, order: list[tuple[str, dict[str, object]]]) -> None:
+    """An interaction with two `given()`s gets both: each state builds on the ones before it."""
+    for name, params in order:
+        states.handle(name, "setup", params)
+    assert states.repository.get("42") is not None
+    assert states.repository.get("11") is None
+    assert states.repository.get("10") is not None
+
+
+def test_products_exist_keeps_what_other_states_added(states: ProviderStates) -> None:
+    states.handle("a product exists", "setup", {"id": "42"})
+    states.handle("products exist", "setup", {})
+    assert [p.id for p in states.repository.all()] == [*(p.id for p in SEED_PRODUCTS), "42"]
+
+
+def test_products_exist_puts_the_seed_back_over_earlier_states(states: ProviderStates) -> None:
+    """Later states win: `products exist` after a removal means the seed's products exist again."""
+    states.handle("a product with ID 11 does not exist", "setup", {})
+    states.handle("products exist", "setup", {})
+    assert states.repository.get("11") == SEED_PRODUCTS[2]
+
+
+def test_the_no_state_hook_restores_the_seed(states: ProviderStates) -> None:
+    states.handle("a product with ID 10 exists", "setup", {"id": "42"})
+    states.handle("", "setup", {})
+    assert states.repository.all() == SEED_PRODUCTS
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "values"),
+    [
+        pytest.param("a product with ID 10 exists", {}, {"id": "10"}, id="ID 10 exists"),
+        pytest.param("a product with ID 10 exists", {"id": 42}, {"id": "42"}, id="ID 10 exists, id 42"),
+        pytest.param("a product exists", {}, {"id": "10"}, id="a product exists"),
+        pytest.param("a product exists", {"id": "abc"}, {"id": "abc"}, id="a product exists, id abc"),
+        pytest.param("a product with ID 11 does not exist", {"id": "42"}, {}, id="does not exist"),
+        pytest.param("products exist", {}, {}, id="products exist"),
+        pytest.param("", {}, {}, id="no state"),
+    ],
+)
+def test_setup_hands_back_values(states: ProviderStates, name: str, params: Params, values: StateValues) -> None:
+    """What `fromProviderState` expressions resolve against; "does not exist" would overwrite an earlier id."""
+    assert states.handle(name, "setup", params) == values
+    assert states.handle(name, "teardown", params) == {}
+
+
+def test_a_product_exists_takes_every_field_from_its_params(states: ProviderStates) -> None:
+    params = {"id": "77", "name": "Sale", "type": "DEBIT_CARD", "version": 3}
+    states.handle("a product exists", "setup", params)
+    assert states.repository.get("77") == Product(id="77", name="Sale", type="DEBIT_CARD", version="3")
+
+
+def test_a_product_exists_defaults_missing_params(states: ProviderStates) -> None:
+    states.repository.remove("10")
+    states.handle("a product exists", "setup", {"name": "Only the name"})
+    assert states.repository.get("10") == Product(id="10", type="CREDIT_CARD", name="Only the name", version="v1")
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        pytest.param("a product is on sale", {}, id="unknown state"),
+        pytest.param("a product exists", {"name": None}, id="bad params"),
+        pytest.param("a product with ID 11 does not exist", {"id": [11]}, id="bad id"),
+    ],
+)
+def test_a_failing_setup_restores_the_seed(states: ProviderStates, name: str, params: Params) -> None:
+    """No half-made interaction: the state before it succeeded, this one failed, the data is the seed."""
+    states.handle("a product with ID 10 exists", "setup", {"id": "42"})
+    with pytest.raises((LookupError, ValueError)):
+        states.handle(name, "setup", params)
+    assert states.repository.all() == SEED_PRODUCTS
 
 
 @pytest.mark.parametrize("name", [*known_states(), ""])

@@ -1,0 +1,115 @@
+"""A real verifier, the `pact verifier` CLI, against the console script with API_TOKEN set.
+
+It proves, over HTTP only, what a consumer may write: several states in one interaction, and a
+request path generated from the values the state endpoint answers (`fromProviderState`, a V3
+generator of type ProviderState); and that the token, sent as a custom header, reaches both
+the requests and the state changes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from example_provider.app import PROVIDER_STATES_PATH
+from tests.process import clean_env, run_provider
+
+PACT_CLI = str(Path(sys.executable).with_name("pact"))
+PROVIDER = "pactflow-example-provider-python"
+TOKEN = "verifier-test-token"  # noqa: S105 - a test value
+TEN = {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1"}
+
+
+def interaction(
+    description: str, states: list[dict[str, Any]], status: int, body: object, path: str | None = None
+) -> dict[str, Any]:
+    """A GET of `path`, or, without one, of `/product/${id}` with the id the states hand back."""
+    if path is not None:
+        return {
+            "description": description,
+            "providerStates": states,
+            "request": {"method": "GET", "path": path},
+            "response": {"status": status, "body": body},
+        }
+    generated = {"type": "ProviderState", "expression": "/product/${id}", "dataType": "STRING"}
+    return {
+        "description": description,
+        "providerStates": states,
+        "request": {"method": "GET", "path": "/product/99", "generators": {"path": generated}},  # 99: 404
+        "response": {"status": status, "body": body},
+    }
+
+
+PACT = {
+    "consumer": {"name": "state-values-consumer"},
+    "provider": {"name": PROVIDER},
+    "interactions": [
+        interaction(
+            "the id a state hands back",
+            [{"name": "a product with ID 10 exists"}],
+            200,
+            TEN,
+        ),
+        interaction(
+            "two states, a product by its generated id",
+            [
+                {"name": "a product exists", "params": {"id": "42", "name": "Answer"}},
+                {"name": "a product with ID 11 does not exist"},
+            ],
+            200,
+            {**TEN, "id": "42", "name": "Answer"},
+        ),
+        interaction(
+            "two states, the product the second one removed",
+            [
+                {"name": "a product with ID 10 exists", "params": {"id": "42"}},
+                {"name": "a product with ID 11 does not exist"},
+            ],
+            404,
+            {"detail": "product '11' not found"},
+            path="/product/11",
+        ),
+    ],
+    "metadata": {"pactSpecification": {"version": "3.0.0"}},
+}
+
+
+def verify(base_url: str, pact: Path, *headers: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            PACT_CLI,
+            "verifier",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            base_url.rsplit(":", 1)[1],
+            "--provider-name",
+            PROVIDER,
+            "--state-change-url",
+            base_url + PROVIDER_STATES_PATH,
+            "--state-change-teardown",
+            "--no-colour",
+            "--file",
+            str(pact),
+            *(arg for header in headers for arg in ("--header", header)),
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_verifier_uses_the_state_values_and_the_token(tmp_path: Path) -> None:
+    pact = tmp_path / "pact.json"
+    pact.write_text(json.dumps(PACT), encoding="utf-8")
+    with run_provider("--provider-states", env={"API_TOKEN": TOKEN}) as provider:
+        with_token = verify(provider.base_url, pact, f"Authorization=Bearer {TOKEN}")
+        without = verify(provider.base_url, pact)
+    assert with_token.returncode == 0, with_token.stdout + with_token.stderr
+    assert without.returncode != 0, "the API answered without the token"
+    assert "401" in without.stdout, without.stdout
