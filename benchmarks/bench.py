@@ -317,7 +317,7 @@ def stock_verifier(base_url: str, pact_file: Path) -> Verifier:
 def harness_verifier(base_url: str, pact_file: Path) -> Verifier:
     """The verifier `invoke verify` runs: `example_provider/pipeline/verifier.py`'s configuration."""
     plan = VerificationPlan(PROVIDER, "directory", str(pact_file.parent), pact_files=(pact_file,))
-    return build_verifier(plan, base_url)
+    return build_verifier(plan, base_url, api_token=None)
 
 
 VerifierFactory = Callable[[str, Path], Verifier]

@@ -81,6 +81,7 @@ _SETUPS: dict[str, StateSetup] = {
     "": _seeded,  # the generic hook the verifier calls for an interaction with no state
     "a product exists": _product_exists,  # params: id, name, type, version
     "a product with ID 10 exists": _product_exists,
+    "a product does not exist": _product_does_not_exist,  # params: id
     "a product with ID 11 does not exist": _product_does_not_exist,
     "products exist": _products_exist,
     "products exists": _products_exist,  # a spelling some consumers use

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from pact import Verifier
+from pydantic import SecretStr
 
 from example_provider.app import PROVIDER_STATES_PATH, create_app
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
@@ -31,13 +33,17 @@ class VerificationOutcome:
     notes: list[str] = field(default_factory=list)  # what passed but deserves a line
 
 
-def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
-    """Configure a verifier for the provider served at `base_url`.
+def build_verifier(plan: VerificationPlan, base_url: str, api_token: SecretStr | None) -> Verifier:
+    """Configure a verifier for the provider served at `base_url`, which requires `api_token`.
 
-    States are changed through the app's own state-change endpoint, the one external
-    verifiers use, so both ways of verifying run the same code. A state that fails there
-    answers 400, which the verifier reports at once; pact-python's in-process callback
-    answers 500 instead, which the verifier retries for minutes (pact-python #1665).
+    The token goes in a custom header: it replaces any `Authorization` a consumer's pact carries
+    (the pact-js consumers send an example one) and reaches the state-change calls too.
+
+    States are changed through the app's own state-change endpoint, the one external verifiers
+    use, so both ways of verifying run the same code, and a state can hand values back to the
+    consumer's `fromProviderState` expressions. A state that fails there answers 400, which the
+    verifier reports at once; pact-python's in-process callback answers 500 instead, which the
+    verifier retries for minutes (pact-python #1665).
     """
     verifier = (
         Verifier(plan.provider, host=urlsplit(base_url).hostname or "127.0.0.1")
@@ -46,6 +52,8 @@ def build_verifier(plan: VerificationPlan, base_url: str) -> Verifier:
         .set_error_on_empty_pact(enabled=plan.fail_if_no_pacts)
         .set_coloured_output(enabled=False)
     )
+    if api_token:
+        verifier.add_custom_header("Authorization", f"Bearer {api_token.get_secret_value()}")
     if urlsplit(base_url).scheme == "http":
         # No TLS to check on a plain-http provider, and checking it costs: the verifier builds a
         # client per interaction, and each one would re-read the whole system CA store (most of
@@ -132,9 +140,9 @@ def _nothing_verified(plan: VerificationPlan, outcome: VerificationOutcome) -> N
         outcome.notes.append(f"the broker returned no pacts for {plan.provider}: nothing was verified")
 
 
-def run_verification(plan: VerificationPlan, base_url: str) -> VerificationOutcome:
+def run_verification(plan: VerificationPlan, base_url: str, api_token: SecretStr | None) -> VerificationOutcome:
     """Verify the provider at `base_url` as `plan` says; the verifier prints its report."""
-    verifier = build_verifier(plan, base_url)
+    verifier = build_verifier(plan, base_url, api_token)
     try:
         verifier.verify()
         passed = True
@@ -175,8 +183,10 @@ def verify(settings: PipelineSettings, failure: str = "the provider does not hon
     if plan.skipped:
         print(plan.skipped, flush=True)
     check_pact_source(plan)
-    with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as base_url:
-        outcome = run_verification(plan, base_url)
+    # The app as it runs, authentication on: with API_TOKEN, or a token of this run's own.
+    api_token = settings.api_token or SecretStr(secrets.token_urlsafe(32))
+    with serve_in_thread(create_app(ProductRepository(), provider_states=True, api_token=api_token)) as base_url:
+        outcome = run_verification(plan, base_url, api_token)
     for line in outcome.notes + outcome.problems:
         print(line, flush=True)
     if not outcome.passed:

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 PROVIDER = "pactflow-example-provider-python"
 JS_PROVIDER = "pactflow-example-provider"
+API_TOKEN = "external-verifier-token-never-print-me"  # noqa: S105 - a test value
+AUTHORIZED = ("--header", f"Authorization=Bearer {API_TOKEN}")
 GOOD = ROOT / "tests" / "contract" / "pacts" / "good"
 BROKEN = ROOT / "tests" / "contract" / "pacts" / "broken"
 
@@ -76,10 +78,16 @@ def post_state(base_url: str, state: str) -> int:
     ],
 )
 def test_pact_verifier_cli_passes_against_the_console_script(command: tuple[str, ...]) -> None:
-    with run_provider("--provider-states", command=command) as provider:
-        ours = pact_verifier(provider.base_url, "--dir", str(ROOT / "pacts"), "--dir", str(GOOD))
+    with run_provider("--provider-states", command=command, env={"API_TOKEN": API_TOKEN}) as provider:
+        ours = pact_verifier(provider.base_url, *AUTHORIZED, "--dir", str(ROOT / "pacts"), "--dir", str(GOOD))
         # The pact-js consumers' pacts call this API by the JS provider's name.
-        theirs = pact_verifier(provider.base_url, "--dir", str(GOOD), provider=JS_PROVIDER)
+        theirs = pact_verifier(provider.base_url, *AUTHORIZED, "--dir", str(GOOD), provider=JS_PROVIDER)
+        without_token = pact_verifier(provider.base_url, "--dir", str(ROOT / "pacts"))
+    assert without_token.returncode != 0, "the public consumer's pact passed without the token"
+    assert 'Error("Invalid status code: 401"' in without_token.stdout, without_token.stdout  # at the state change
+    for result in (ours, theirs, without_token):
+        assert API_TOKEN not in result.stdout + result.stderr
+    assert API_TOKEN not in provider.output
     for result, provider_name, consumers in (
         (ours, PROVIDER, ["pactflow-example-consumer-python"]),
         (theirs, JS_PROVIDER, ["pactflow-example-consumer", "pactflow-example-consumer-v3"]),

@@ -20,6 +20,7 @@ from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.settings import PipelineError, PipelineSettings
 from example_provider.pipeline.verifier import run_verification, verify
 from example_provider.settings import load_settings
+from tests.contract.conftest import API_TOKEN
 from tests.process import clean_env
 
 FIXTURES = Path(__file__).parent / "pacts"
@@ -56,29 +57,32 @@ def _copy(name: str, directory: Path, provider: str | None = None) -> dict[str, 
     ("pact_file", "provider"),
     [
         pytest.param(
-            "good/js-consumer-v2.json", JS_PROVIDER, id="pact-js consumer, V2 spec, charset and Authorization"
+            "good/handwritten-js-consumer-v2.json",
+            JS_PROVIDER,
+            id="pact-js consumer, V2 spec, charset and Authorization",
         ),
-        pytest.param("good/js-consumer-v3.json", JS_PROVIDER, id="pact-js consumer, V3 spec, state params"),
-        pytest.param("good/python-consumer-v4.json", PROVIDER, id="pact-python consumer, V4 spec"),
+        pytest.param("good/handwritten-js-consumer-v3.json", JS_PROVIDER, id="pact-js consumer, V3 spec, state params"),
+        pytest.param("good/pactflow-example-consumer-python-v4.json", PROVIDER, id="pact-python consumer, V4 spec"),
+        pytest.param("good/handwritten-states-v3.json", PROVIDER, id="two states both ways, fromProviderState paths"),
     ],
 )
 def test_other_consumers_pacts_pass(provider_url: str, pact_file: str, provider: str, tmp_path: Path) -> None:
     pact = _copy(pact_file, tmp_path)
-    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url)
+    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url, API_TOKEN)
     assert outcome.passed, outcome.output
     assert len(outcome.interactions) == len(pact["interactions"])
 
 
 def test_pacts_for_other_providers_are_skipped_and_named(provider_url: str, tmp_path: Path) -> None:
     """A consumer's pacts folder holds pacts for several providers: only ours are verified."""
-    ours = _copy("good/python-consumer-v4.json", tmp_path)
+    ours = _copy("good/pactflow-example-consumer-python-v4.json", tmp_path)
     orders = copy.deepcopy(ours)
     orders["consumer"]["name"], orders["provider"]["name"] = "web-app", "order-service"
     orders["interactions"][0]["request"]["path"] = "/orders/1"  # a 404 here, were it verified
     (tmp_path / "web-app-order-service.json").write_text(json.dumps(orders), encoding="utf-8")
 
     plan = _directory_plan(tmp_path)
-    outcome = run_verification(plan, provider_url)
+    outcome = run_verification(plan, provider_url, API_TOKEN)
 
     assert plan.skipped == "skipped 1 pact for other providers: order-service"
     assert outcome.passed, outcome.output
@@ -88,8 +92,8 @@ def test_pacts_for_other_providers_are_skipped_and_named(provider_url: str, tmp_
 
 
 def test_a_source_with_no_pact_for_this_provider_is_one_clear_error(tmp_path: Path) -> None:
-    _copy("good/js-consumer-v2.json", tmp_path)
-    _copy("good/python-consumer-v4.json", tmp_path, "order-service")
+    _copy("good/handwritten-js-consumer-v2.json", tmp_path)
+    _copy("good/pactflow-example-consumer-python-v4.json", tmp_path, "order-service")
     with pytest.raises(PipelineError) as raised:
         _directory_plan(tmp_path)
     message = str(raised.value)
@@ -105,6 +109,7 @@ def test_a_source_with_no_pact_for_this_provider_is_one_clear_error(tmp_path: Pa
         pytest.param("missing-field.json", "missing the following keys: colour", id="body field the provider lacks"),
         pytest.param("wrong-type.json", "to be the same type as 10 (Integer)", id="body type"),
         pytest.param("unknown-state.json", "setup state change handlers has failed", id="state the provider lacks"),
+        pytest.param("state-hands-back-no-id.json", "expected 200 but was 404", id="fromProviderState with no id"),
     ],
 )
 @pytest.mark.parametrize(
@@ -116,10 +121,33 @@ def test_broken_pact_fails_verification(
 ) -> None:
     """Negative controls: the gate must be able to fail, and say why, whichever name the pact uses."""
     _copy(f"broken/{pact_file}", tmp_path, provider)
-    _copy("good/python-consumer-v4.json", tmp_path, provider)  # a good pact beside it must not hide the failure
-    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url)
+    _copy(
+        "good/pactflow-example-consumer-python-v4.json", tmp_path, provider
+    )  # a good pact beside it must not hide the failure
+    outcome = run_verification(_directory_plan(tmp_path, provider), provider_url, API_TOKEN)
     assert not outcome.passed, "a broken pact passed verification"
     assert expected_mismatch in outcome.output, outcome.output
+
+
+def test_verification_without_the_token_fails(provider_url: str) -> None:
+    """Negative control: the app under verification does authenticate, so the token is what lets the pacts pass."""
+    outcome = run_verification(_directory_plan(ROOT / "pacts"), provider_url, None)
+    assert not outcome.passed, "the pacts passed against an app that requires a token, without one"
+    assert "setup state change handlers has failed" in outcome.output, outcome.output  # a 401 there: the log says
+
+
+@pytest.mark.parametrize(
+    "pacts", [pytest.param("pacts", id="passing"), pytest.param("tests/contract/pacts/broken", id="failing")]
+)
+def test_invoke_verify_with_api_token_never_prints_it(pacts: str) -> None:
+    token = "api-token-7c1e-never-print-me"  # noqa: S105 - a test value, checked never to appear
+    env = clean_env({"API_TOKEN": token, "PACT_DIR": str(ROOT / pacts)})
+    run = subprocess.run(
+        [sys.executable, "-m", "invoke", "verify"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == (0 if pacts == "pacts" else 1), run.stdout + run.stderr
+    assert "Verifying a pact between" in run.stdout
+    assert token not in run.stdout + run.stderr
 
 
 @pytest.mark.parametrize(
@@ -136,18 +164,18 @@ def test_broken_pact_fails_verification(
 def test_filters_select_the_interactions_verified(
     provider_url: str, tmp_path: Path, filters: dict[str, str], verified: list[str]
 ) -> None:
-    _copy("good/js-consumer-v2.json", tmp_path)
+    _copy("good/handwritten-js-consumer-v2.json", tmp_path)
     settings = load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant=JS_PROVIDER, **filters)
-    outcome = run_verification(plan_verification(settings), provider_url)
+    outcome = run_verification(plan_verification(settings), provider_url, API_TOKEN)
     assert outcome.passed, outcome.output
     assert sorted(r["description"] for r in outcome.interactions) == sorted(verified)  # type: ignore[type-var]
 
 
 def test_a_filter_that_matches_nothing_fails(provider_url: str, tmp_path: Path) -> None:
     """A typo in a filter must not pass as a green run that verified nothing."""
-    _copy("good/js-consumer-v2.json", tmp_path)
+    _copy("good/handwritten-js-consumer-v2.json", tmp_path)
     settings = load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant=JS_PROVIDER, description_filter="tpyo")
-    outcome = run_verification(plan_verification(settings), provider_url)
+    outcome = run_verification(plan_verification(settings), provider_url, API_TOKEN)
     assert not outcome.passed
     assert outcome.problems == [
         "no interaction matches PACT_DESCRIPTION / PACT_PROVIDER_STATE / PACT_PROVIDER_NO_STATE"

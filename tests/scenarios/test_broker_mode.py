@@ -46,7 +46,7 @@ def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
     with broker_under_test() as (broker_url, given, _):
         provider = f"{PROVIDER}-{uuid.uuid4().hex[:8]}"
         plan = _plan(broker_url, fail_if_no_pacts=False, provider=provider, credentials=given)
-        outcome = run_verification(plan, provider_url)
+        outcome = run_verification(plan, provider_url, None)
     assert outcome.passed, outcome.output
     assert outcome.notes == [f"the broker returned no pacts for {plan.provider}: nothing was verified"]
 
@@ -57,7 +57,7 @@ def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts_on_the_double(pro
     double = BrokerDouble(token=TOKEN)
     double.refuse_paths["/pacts/provider/"] = 403
     with running_broker(double) as broker_url:
-        outcome = run_verification(_plan(broker_url, fail_if_no_pacts=False), provider_url)
+        outcome = run_verification(_plan(broker_url, fail_if_no_pacts=False), provider_url, None)
     assert not outcome.passed
     assert outcome.notes == []
     assert outcome.problems[0].startswith(f"the Pact Broker at {broker_url} failed while listing the pacts:")

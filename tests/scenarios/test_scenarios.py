@@ -27,7 +27,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 BROKEN_CONSUMER = "broken-consumer"
 JS_CONSUMER = "pactflow-example-consumer"
 WRONG_STATUS = FIXTURE_PACTS / "broken" / "wrong-status.json"
-JS_PACT = FIXTURE_PACTS / "good" / "js-consumer-v2.json"
+JS_PACT = FIXTURE_PACTS / "good" / "handwritten-js-consumer-v2.json"
 
 
 def _python_consumer_in_production(pipeline: Pipeline) -> None:
