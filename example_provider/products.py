@@ -15,7 +15,7 @@ class Product(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(min_length=1)
+    id: str = Field(pattern=r"^[^/]+$")  # a path segment: `/products/{id}` must reach it
     type: str
     name: str
     version: str
