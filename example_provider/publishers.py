@@ -2,8 +2,9 @@
 
 boto3 is imported only when an `SnsPublisher` is made, so a server without a topic never loads
 it. The client is configured the standard boto3 way (region, credentials, and
-`AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL` for an emulator, all read by boto3 itself), with
-short timeouts and few attempts, so an unreachable topic fails the write in seconds.
+`AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL` for an emulator, all read by boto3 itself) in the
+topic's region (its ARN's), with short timeouts and few attempts, so an unreachable topic fails
+the write in seconds.
 """
 
 from __future__ import annotations
@@ -45,10 +46,11 @@ class SnsPublisher:
                 read_timeout=READ_TIMEOUT,
                 retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
             )
+            region = topic_arn.split(":")[3]  # the topic's own: botocore reads AWS_DEFAULT_REGION, not AWS_REGION
             try:
-                client = boto3.client("sns", config=config)
-            except BotoCoreError as error:  # no region: boto3 reads AWS_REGION / AWS_DEFAULT_REGION
-                msg = f"no SNS client for the topic: {error} (set AWS_REGION)"
+                client = boto3.client("sns", region_name=region, config=config)
+            except (BotoCoreError, ValueError) as error:  # such as an AWS_ENDPOINT_URL that is not a URL
+                msg = f"no SNS client for the topic: {error}"
                 raise PublishError(msg) from None
         self._client = client
 

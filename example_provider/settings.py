@@ -78,7 +78,9 @@ class ServerSettings(BaseSettings):
     """Serve POST /_pact/provider-states for external verifiers."""
     provider_states_allow_non_loopback: bool = Field(False, alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK")
     """Allow the state-change endpoint beyond loopback (e.g. inside a container)."""
-    product_events_topic_arn: str | None = Field(None, alias="PRODUCT_EVENTS_TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:")
+    product_events_topic_arn: str | None = Field(
+        None, alias="PRODUCT_EVENTS_TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$"
+    )
     """Publish product events to this SNS topic (boto3 reads the AWS_* settings); unset: the server log."""
 
 
