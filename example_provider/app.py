@@ -7,27 +7,38 @@ consumers that expect plain `application/json` accept it too.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.params import Depends as Dependency
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, SecretStr
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from example_provider import __version__
 from example_provider.auth import require_bearer_token
-from example_provider.products import Product, ProductRepository
+from example_provider.events import EventKind, Publisher, PublishError, product_event
+from example_provider.messages import MessageError, message_for
+from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
 from example_provider.provider_states import ProviderStates, UnknownProviderStateError
+from example_provider.publishers import LogPublisher
 
 PROVIDER_STATES_PATH = "/_pact/provider-states"
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # open even with an API token
+MESSAGES_PATH = "/_pact/messages"
+MAX_BODY_BYTES = 64 * 1024  # a larger request body is refused with 413 before it is read whole
 JSON_UTF8 = "application/json; charset=utf-8"
 
 
@@ -53,6 +64,42 @@ class ProviderStateChange(BaseModel):
     action: Literal["setup", "teardown"] = "setup"
 
 
+class MessageRequest(BaseModel):
+    """The body Pact verifiers send to a message transport."""
+
+    description: str
+    provider_states: list[dict[str, Any]] = Field(default_factory=list, alias="providerStates")
+
+
+class BodyLimit:
+    """Refuse a request body over `limit` bytes with a JSON 413 before it is read whole.
+
+    By its Content-Length when it has one, else counted as it streams in. (FastAPI's own
+    `max_body_size` answers the first case in plain text.)
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body is larger than {self.limit} bytes"
+        length = Headers(scope=scope).get("content-length", "") if scope["type"] == "http" else ""
+        if length.isdigit() and int(length) > self.limit:
+            await JSONUTF8Response({"detail": detail}, status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise HTTPException(status_code=413, detail=detail)  # the routes' error handler answers it
+            return message
+
+        await self.app(scope, counting, send)
+
+
 def is_loopback(host: str) -> bool:
     """Whether `host` is `localhost` or an address in 127.0.0.0/8 or ::1 (brackets allowed)."""
     if host == "localhost":
@@ -71,13 +118,14 @@ def _hostname(host_header: str) -> str:
         return ""
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     repository: ProductRepository | None = None,
     *,
     provider_states: bool = False,
     allow_non_loopback: bool = False,
     api_token: SecretStr | None = None,
     dependencies: Sequence[Dependency] = (),
+    publisher: Publisher | None = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -90,6 +138,7 @@ def create_app(
         api_token: when given, every route but `PUBLIC_PATHS` answers 401 without
             `Authorization: Bearer <api_token>`, the state endpoint and routes added later included.
         dependencies: app-wide dependencies, applied to every route after the token check.
+        publisher: where the writes' product events go; the server log when omitted.
     """
     repository = repository if repository is not None else ProductRepository()
     if api_token is not None:
@@ -105,7 +154,9 @@ def create_app(
         redoc_url=None,
         redirect_slashes=False,  # `/products/` is an empty product id: a JSON 404, not a redirect
     )
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     _add_error_handlers(app)
+    _add_method_not_allowed(app)
     _add_docs(app)
 
     @app.get("/health", tags=["operations"], openapi_extra={"security": [{}]})  # {}: open, token or not
@@ -127,6 +178,7 @@ def create_app(
             raise HTTPException(status_code=404, detail=f"product {product_id!r} not found")
         return product
 
+    _add_writes(app, repository, publisher if publisher is not None else LogPublisher())
     if provider_states:
         _add_provider_states(app, ProviderStates(repository), allow_non_loopback=allow_non_loopback)
     return app
@@ -156,6 +208,8 @@ def _add_provider_states(app: FastAPI, states: ProviderStates, *, allow_non_loop
         except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
             raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
 
+    _add_messages(app, states.repository, guard=from_a_local_verifier)
+
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
@@ -165,6 +219,122 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONUTF8Response:
         return JSONUTF8Response({"detail": jsonable_encoder(error.errors())}, status_code=422)
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+UNPUBLISHED = _error("The change's product event could not be published, so the change was not made: retry.")
+UNREADABLE = _error("The body cannot be read as JSON text.")
+TOO_LARGE = _error(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+NOT_FOUND = _error("No product has this id.")
+
+
+@contextmanager
+def _write_errors() -> Iterator[None]:
+    """The repository's and the publisher's refusals, as the HTTP answers the routes document."""
+    try:
+        yield
+    except ProductExistsError as error:
+        raise HTTPException(status_code=409, detail=f"product {error.args[0]!r} already exists") from None
+    except ProductNotFoundError as error:
+        raise HTTPException(status_code=404, detail=f"product {error.args[0]!r} not found") from None
+    except PublishError as error:
+        raise HTTPException(status_code=503, detail=f"{error}; nothing was changed, try again") from None
+
+
+def _add_writes(app: FastAPI, repository: ProductRepository, publisher: Publisher) -> None:
+    """The writes. Plain `def`s: publishing blocks, so FastAPI runs them in its thread pool."""
+
+    def publishing(kind: EventKind) -> Announce:
+        return lambda product: publisher.publish(product_event(product, kind))
+
+    created = {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}}}
+
+    @app.post(
+        "/products",
+        status_code=201,
+        tags=["products"],
+        responses={
+            201: created,
+            400: UNREADABLE,
+            409: _error("A product has this id."),
+            413: TOO_LARGE,
+            503: UNPUBLISHED,
+        },
+    )
+    def create_product(product: Product, response: Response) -> Product:
+        """Add a product; publishes a CREATED event."""
+        with _write_errors():
+            repository.create(product, publishing(EventKind.CREATED))
+        response.headers["Location"] = f"/products/{quote(product.id, safe='')}"
+        return product
+
+    @app.put(
+        "/products/{product_id}",
+        tags=["products"],
+        responses={
+            400: UNREADABLE,
+            404: NOT_FOUND,
+            413: TOO_LARGE,
+            422: _error("Invalid, or its id is not the path's."),
+            503: UNPUBLISHED,
+        },
+    )
+    def replace_product(product_id: str, product: Product) -> Product:
+        """Replace a product; publishes an UPDATED event."""
+        if product.id != product_id:
+            detail = f"the body's id {product.id!r} is not the path's {product_id!r}"
+            raise HTTPException(status_code=422, detail=detail)
+        with _write_errors():
+            repository.replace(product, publishing(EventKind.UPDATED))
+        return product
+
+    @app.delete(
+        "/products/{product_id}",
+        status_code=204,
+        response_class=Response,
+        tags=["products"],
+        responses={404: NOT_FOUND, 503: UNPUBLISHED},
+    )
+    def delete_product(product_id: str) -> Response:
+        """Remove a product; publishes a DELETED event carrying it."""
+        with _write_errors():
+            repository.delete(product_id, publishing(EventKind.DELETED))
+        return Response(status_code=204)
+
+
+def _add_messages(app: FastAPI, repository: ProductRepository, *, guard: Callable[..., None]) -> None:
+    @app.post(MESSAGES_PATH, include_in_schema=False, dependencies=[Depends(guard)])
+    async def message(request: MessageRequest) -> Response:
+        """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header.
+
+        An unknown message answers 400, not 500: verifiers retry a 5xx.
+        """
+        try:
+            event = message_for(request.description, request.provider_states, repository)
+        except MessageError as error:
+            raise HTTPException(status_code=400, detail=str(error)) from None
+        metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()
+        return Response(
+            event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}
+        )
+
+
+def _add_method_not_allowed(app: FastAPI) -> None:
+    @app.exception_handler(405)
+    async def method_not_allowed(request: Request, error: StarletteHTTPException) -> JSONUTF8Response:
+        """`Allow` lists the methods of every route on the path, not only of the first one Starlette tried."""
+        allowed = {
+            method
+            for route in app.router.routes
+            if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+            for method in route.methods or ()
+        }
+        return JSONUTF8Response(
+            {"detail": error.detail}, status_code=405, headers={"Allow": ", ".join(sorted(allowed))}
+        )
 
 
 def _add_docs(app: FastAPI) -> None:

@@ -12,6 +12,8 @@ import uvicorn
 
 from example_provider import __version__
 from example_provider.app import PROVIDER_STATES_PATH, create_app, is_loopback
+from example_provider.events import Publisher, PublishError
+from example_provider.publishers import LogPublisher, SnsPublisher
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 
 
@@ -60,6 +62,13 @@ def check_exposure(settings: ServerSettings) -> None:
         raise SettingsError(msg)
 
 
+def events_publisher(settings: ServerSettings) -> Publisher:
+    """SNS when a topic is set (only then is boto3 loaded), else the server log."""
+    topic = settings.product_events_topic_arn
+    logging.getLogger(__name__).info("product events go to %s", f"SNS topic {topic}" if topic else "the server log")
+    return SnsPublisher(topic) if topic else LogPublisher()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides: dict[str, Any] = {
@@ -91,10 +100,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "use it only to verify contracts, never in production",
             PROVIDER_STATES_PATH,
         )
+    try:
+        publisher = events_publisher(settings)
+    except PublishError as error:
+        print(f"example-provider: PRODUCT_EVENTS_TOPIC_ARN: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 1
     app = create_app(
         provider_states=settings.provider_states_enabled,
         allow_non_loopback=settings.provider_states_allow_non_loopback,
         api_token=settings.api_token,
+        publisher=publisher,
     )
     uvicorn.run(
         app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Product(BaseModel):
@@ -15,10 +15,26 @@ class Product(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
+    id: str = Field(pattern=r"^[^/]+$")  # a path segment: `/products/{id}` must reach it
     type: str
     name: str
     version: str
+
+
+class ProductExistsError(LookupError):
+    """A product with this id is already in the catalogue."""
+
+
+class ProductNotFoundError(LookupError):
+    """No product with this id is in the catalogue."""
+
+
+#: Told of a change under the write lock, before anyone can see it; raising cancels the change.
+Announce = Callable[[Product], None]
+
+
+def _silently(_: Product) -> None:
+    """The announcement of a change nobody is told about."""
 
 
 SEED_PRODUCTS: tuple[Product, ...] = (
@@ -48,6 +64,8 @@ class ProductRepository:
 
     Every change builds a new `Catalog` under a lock and swaps it in with one assignment,
     so readers take no lock and always see a whole catalogue, before or after a change.
+    The API's writes (`create`, `replace`, `delete`) also announce each change (publish its
+    event) under the lock, before the swap: a change whose announcement fails is not made.
     """
 
     def __init__(self, products: Iterable[Product] = SEED_PRODUCTS) -> None:
@@ -94,6 +112,29 @@ class ProductRepository:
         with self._lock:
             self._swap(tuple(change(self._catalog.products)))
 
+    def create(self, product: Product, announce: Announce = _silently) -> None:
+        """Add a new product; `ProductExistsError` if its id is taken."""
+        with self._lock:
+            if product.id in self._catalog.by_id:
+                raise ProductExistsError(product.id)
+            self._commit(with_product(self._catalog.products, product), announce, product)
+
+    def replace(self, product: Product, announce: Announce = _silently) -> None:
+        """Replace the product with the same id in place; `ProductNotFoundError` if there is none."""
+        with self._lock:
+            if product.id not in self._catalog.by_id:
+                raise ProductNotFoundError(product.id)
+            self._commit(with_product(self._catalog.products, product), announce, product)
+
+    def delete(self, product_id: str, announce: Announce = _silently) -> Product:
+        """Remove the product and return it; `ProductNotFoundError` if there is none."""
+        with self._lock:
+            product = self._catalog.by_id.get(product_id)
+            if product is None:
+                raise ProductNotFoundError(product_id)
+            self._commit(without_product(self._catalog.products, product_id), announce, product)
+            return product
+
     def replace_all(self, products: Iterable[Product]) -> None:
         """Swap in a whole new catalogue in one step.
 
@@ -107,6 +148,15 @@ class ProductRepository:
     def reset(self) -> None:
         """Back to the products the repository was created with."""
         self.replace_all(self._seed)
+
+    def _commit(self, products: tuple[Product, ...], announce: Announce, product: Product) -> None:
+        """Announce the change, then make it: if the announcement fails, nothing changed.
+
+        Under the lock, so changes are announced in the order they are made.
+        """
+        catalog = Catalog(products)
+        announce(product)
+        self._catalog = catalog
 
     def _swap(self, products: tuple[Product, ...]) -> None:
         """The one place the catalogue changes; callers hold the lock."""

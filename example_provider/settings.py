@@ -51,6 +51,10 @@ class ServerSettings(BaseSettings):
     """Allow the state-change endpoint beyond loopback (e.g. inside a container)."""
     api_token: SecretStr | None = Field(None, alias="API_TOKEN")
     """Bearer token every request needs, except /health and the docs (unset: the API is open)."""
+    product_events_topic_arn: str | None = Field(
+        None, alias="PRODUCT_EVENTS_TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$"
+    )
+    """Publish product events to this SNS topic (boto3 reads the AWS_* settings); unset: the server log."""
 
 
 S = TypeVar("S", bound=BaseSettings)

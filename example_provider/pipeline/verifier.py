@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from pact import Verifier
 from pydantic import SecretStr
 
-from example_provider.app import PROVIDER_STATES_PATH, create_app
+from example_provider.app import MESSAGES_PATH, PROVIDER_STATES_PATH, create_app
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.server import serve_in_thread
@@ -45,16 +45,18 @@ def build_verifier(plan: VerificationPlan, base_url: str, api_token: SecretStr |
     verifier reports at once; pact-python's in-process callback answers 500 instead, which the
     verifier retries for minutes (pact-python #1665).
     """
+    provider = urlsplit(base_url)
     verifier = (
-        Verifier(plan.provider, host=urlsplit(base_url).hostname or "127.0.0.1")
+        Verifier(plan.provider, host=provider.hostname or "127.0.0.1")
         .add_transport(url=base_url)
+        .add_transport(protocol="message", port=provider.port, path=MESSAGES_PATH, scheme=provider.scheme)
         .state_handler(base_url + PROVIDER_STATES_PATH, teardown=True, body=True)
         .set_error_on_empty_pact(enabled=plan.fail_if_no_pacts)
         .set_coloured_output(enabled=False)
     )
     if api_token:
         verifier.add_custom_header("Authorization", f"Bearer {api_token.get_secret_value()}")
-    if urlsplit(base_url).scheme == "http":
+    if provider.scheme == "http":
         # No TLS to check on a plain-http provider, and checking it costs: the verifier builds a
         # client per interaction, and each one would re-read the whole system CA store (most of
         # the time an interaction takes; benchmarks/README.md). This option only reaches that

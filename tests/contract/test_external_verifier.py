@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.app import PROVIDER_STATES_PATH
+from example_provider.app import MESSAGES_PATH, PROVIDER_STATES_PATH
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,8 @@ def pact_verifier(base_url: str, *sources: str, provider: str = PROVIDER) -> sub
             "127.0.0.1",
             "--port",
             port,
+            "--transports",
+            f"message:{port}{MESSAGES_PATH}",
             "--provider-name",
             provider,
             "--state-change-url",
@@ -89,7 +91,7 @@ def test_pact_verifier_cli_passes_against_the_console_script(command: tuple[str,
         assert API_TOKEN not in result.stdout + result.stderr
     assert API_TOKEN not in provider.output
     for result, provider_name, consumers in (
-        (ours, PROVIDER, ["pactflow-example-consumer-python"]),
+        (ours, PROVIDER, ["pactflow-example-consumer-python", "example-product-events-consumer"]),
         (theirs, JS_PROVIDER, ["pactflow-example-consumer", "pactflow-example-consumer-v3"]),
     ):
         assert result.returncode == 0, result.stdout + result.stderr

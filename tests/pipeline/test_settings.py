@@ -42,6 +42,7 @@ def test_the_server_reads_no_pipeline_setting_and_runs_no_git(monkeypatch: pytes
     assert set(load_settings(ServerSettings).model_dump()) == {
         "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback",
         "api_token",
+        "product_events_topic_arn",
     }  # fmt: skip
 
 

@@ -15,8 +15,10 @@ import pytest
 from tests.scenarios.broker_double import BrokerDouble
 from tests.scenarios.conftest import (
     BUNDLED_PACTS,
+    EVENTS_CONSUMER,
     FIXTURE_PACTS,
     PYTHON_CONSUMER,
+    PYTHON_PACT,
     TOKEN,
     Pipeline,
 )
@@ -32,7 +34,7 @@ JS_PACT = FIXTURE_PACTS / "good" / "handwritten-js-consumer-v2.json"
 
 def _python_consumer_in_production(pipeline: Pipeline) -> None:
     """The consumer's pipeline: publish from main, then deploy that version to production."""
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
     pipeline.deploy_consumer(PYTHON_CONSUMER, "consumer-1")
 
 
@@ -61,6 +63,28 @@ def test_main_branch_verifies_publishes_and_deploys(production: Pipeline) -> Non
     assert "Computer says yes" in run.output
     assert production.deployed() == [verification.provider_version]
     assert production.broker_subcommands()[-2:] == ["can-i-deploy", "record-deployment"]
+
+
+def test_the_event_consumer_is_verified_beside_the_http_one_and_can_i_deploy_answers_for_both(
+    production: Pipeline,
+) -> None:
+    """The bundled pacts, published from the consumers' main branches and deployed: HTTP and messages in one run."""
+    production.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    production.deploy_consumer(PYTHON_CONSUMER, "consumer-1")
+    production.deploy_consumer(EVENTS_CONSUMER, "consumer-1")
+
+    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main")
+
+    assert run.returncode == 0, run.output
+    results = production.broker.verification_results(production.provider)
+    assert {(r.consumer, r.success) for r in results} == {
+        (production.consumer(PYTHON_CONSUMER), True),
+        (production.consumer(EVENTS_CONSUMER), True),
+    }, run.output
+    assert "a product event update" in run.output  # the message interactions were verified
+    assert production.consumer(EVENTS_CONSUMER) in run.output.split("can-i-deploy", 1)[1]  # its row in the answer
+    assert "Computer says yes" in run.output
+    assert production.deployed() == [results[0].provider_version]
 
 
 @pytest.mark.parametrize(
@@ -203,7 +227,7 @@ def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -
 def test_an_unusable_broker_stops_the_build_with_one_clear_message_on_the_double(
     pipeline: Pipeline, double: BrokerDouble, task: str, fault: str, expected: str
 ) -> None:
-    pact_url = pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pact_url = pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
     broker_url = pipeline.broker_url
     refusing = contextlib.ExitStack()
     if fault == "unreachable":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from example_provider.pipeline.webhook import CHANGED_PACT_EVENT
-from tests.scenarios.conftest import BROKER_REACHES_LOOPBACK, BUNDLED_PACTS, PYTHON_CONSUMER, Pipeline
+from tests.scenarios.conftest import BROKER_REACHES_LOOPBACK, PYTHON_CONSUMER, PYTHON_PACT, Pipeline
 
 pytestmark = pytest.mark.broker
 GITHUB_TOKEN = "ghp_never-print-this-one"  # noqa: S105 - a test credential, checked never to leak
@@ -29,7 +29,7 @@ def test_a_webhook_needs_the_broker_to_know_the_provider(pipeline: Pipeline) -> 
 
 
 def test_webhook_is_created_once_for_the_changed_pact_event(pipeline: Pipeline) -> None:
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
 
     runs = [pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY) for _ in range(2)]
 
@@ -48,7 +48,7 @@ def test_webhook_is_created_once_for_the_changed_pact_event(pipeline: Pipeline) 
 
 @reaches_the_stand_in
 def test_webhook_dispatches_the_changed_pact_to_github(pipeline: Pipeline) -> None:
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
     assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
 
     tested = pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY)
@@ -75,7 +75,7 @@ def test_the_pact_url_a_webhook_dispatches_is_what_the_webhook_build_verifies(pi
     """The whole loop: a consumer publishes, the broker's webhook names the pact (with its event
     metadata in the URL, as the real broker renders ${pactbroker.pactUrl}), GitHub would start
     verify_changed_pact.yml with it, and `fake-ci-webhook` verifies exactly that pact."""
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
     assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
     assert pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
     [sent] = pipeline.github.dispatches
@@ -100,7 +100,7 @@ def test_github_token_secret_is_what_the_webhook_sends_on_the_double(pipeline: P
     PactFlow: the rotated secret is what the webhook sends to GitHub, and no output shows it."""
     first = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN)
     second = pipeline.task("create-github-token-secret", GITHUB_TOKEN=GITHUB_TOKEN + "-rotated")
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
     assert pipeline.task("create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY).returncode == 0
     tested = pipeline.task("test-webhook", GITHUB_REPOSITORY=REPOSITORY)
 
@@ -118,7 +118,7 @@ def test_github_token_secret_is_what_the_webhook_sends_on_the_double(pipeline: P
 def test_a_webhook_to_a_host_beyond_loopback_is_refused_on_the_double(pipeline: Pipeline) -> None:
     """The double keeps the whitelist `../shared/broker/` gives a real broker, so no scenario can leave
     a webhook that calls out of this machine (never tried on a real broker: its whitelist may be open)."""
-    pipeline.publish_consumer_pact(BUNDLED_PACTS, "consumer-1", "main")
+    pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
 
     run = pipeline.task(
         "create-or-update-webhook", GITHUB_REPOSITORY=REPOSITORY, GITHUB_API_URL="https://api.github.com"

@@ -87,7 +87,7 @@ def test_openapi_and_docs(client: TestClient) -> None:
 
 
 def test_wrong_method_is_json(client: TestClient) -> None:
-    response = client.post("/products")
+    response = client.patch("/products")
     assert response.status_code == 405
     assert response.headers["content-type"] == JSON_UTF8
 

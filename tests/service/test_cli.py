@@ -98,6 +98,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
             ["HOST", "PROVIDER_STATES_ENABLED", "PROVIDER_STATES_ALLOW_NON_LOOPBACK"],
             id="state endpoint on a non-loopback address",
         ),
+        pytest.param((), {"PRODUCT_EVENTS_TOPIC_ARN": "products"}, ["PRODUCT_EVENTS_TOPIC_ARN"], id="not a topic ARN"),
         pytest.param(
             ("--host", "192.0.2.1"),
             {"PROVIDER_STATES_ENABLED": "true"},

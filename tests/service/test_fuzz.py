@@ -1,8 +1,9 @@
 """Property-based tests generated from the OpenAPI document (schemathesis).
 
-Every documented operation gets generated requests, valid and invalid, sent over HTTP to the
-app served by a real uvicorn server on a loopback port; each response must not be a server
-error and must match the document: status code, content type, headers and body schema.
+Every documented operation (the writes too: they publish to the server log) gets generated
+requests, valid and invalid, sent over HTTP to the app served by a real uvicorn server on a
+loopback port; each response must not be a server error and must match the document: status
+code, content type, headers and body schema.
 Bounded in examples per operation and in time, so it runs with the suite.
 """
 
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import CheckFunction
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from example_provider.app import create_app
 from example_provider.pipeline.server import serve_in_thread
@@ -32,4 +35,6 @@ def base_url() -> Iterator[str]:
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: schemathesis.Case[Any], base_url: str) -> None:
-    case.call_and_validate(base_url=base_url, timeout=10)
+    # A PUT body whose id is not the path's is refused (422), and OpenAPI cannot say the two must match.
+    excluded: list[CheckFunction] | None = [positive_data_acceptance] if case.method == "PUT" else None
+    case.call_and_validate(base_url=base_url, timeout=10, excluded_checks=excluded)

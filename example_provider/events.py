@@ -1,0 +1,55 @@
+"""Product events: the one builder of the event a write publishes, and the port its publishers fill.
+
+`product_event(product, kind)` is the only place an event is made: the server publishes what it
+builds, and the message verification (`messages.py`) answers with what it builds, so the
+contract verified is the one kept. A `Publisher` sends events (`publishers.py`: the server log
+by default, Amazon SNS when a topic is set) and raises `PublishError` when it cannot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from example_provider.products import Product
+
+TOPIC = "products"
+CONTENT_TYPE = "application/json"
+
+
+class EventKind(StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    DELETED = "DELETED"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductEvent:
+    """What a product event consumer receives: JSON contents, and metadata beside them."""
+
+    contents: dict[str, str]
+    metadata: dict[str, str]
+
+    @property
+    def body(self) -> bytes:
+        """The contents as sent: compact UTF-8 JSON."""
+        return json.dumps(self.contents, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def product_event(product: Product, kind: EventKind) -> ProductEvent:
+    """The event announcing that `product` was created, updated or deleted (then it is the one deleted)."""
+    return ProductEvent(
+        contents={**product.model_dump(), "event": kind.value},
+        metadata={"Content-Type": CONTENT_TYPE, "topic": TOPIC},
+    )
+
+
+class PublishError(RuntimeError):
+    """The event could not be published; the message is one line, safe to show a client."""
+
+
+class Publisher(Protocol):
+    def publish(self, event: ProductEvent) -> None:
+        """Send the event, or raise `PublishError`; it returns only once the event is sent."""

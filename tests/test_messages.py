@@ -1,0 +1,114 @@
+"""The message registry and the opt-in message endpoint that Pact verifiers call."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from example_provider.app import JSON_UTF8, MESSAGES_PATH, create_app
+from example_provider.events import EventKind, product_event
+from example_provider.messages import MessageError, known_messages, message_for
+from example_provider.products import Product, ProductRepository
+
+LOCAL = "http://127.0.0.1:8000"
+STATE_12 = [{"name": "a product with ID 10 exists", "params": {"id": 12}}]
+
+
+@pytest.fixture
+def repository() -> ProductRepository:
+    return ProductRepository()
+
+
+@pytest.mark.parametrize(
+    ("description", "kind"),
+    [
+        ("a product event update", EventKind.UPDATED),
+        ("a product created event", EventKind.CREATED),
+        ("a product deleted event", EventKind.DELETED),
+    ],
+)
+def test_each_description_is_its_event_about_the_default_product(
+    repository: ProductRepository, description: str, kind: EventKind
+) -> None:
+    ten = repository.get("10")
+    assert ten is not None
+    assert message_for(description, [], repository) == product_event(ten, kind)
+
+
+def test_the_product_is_the_one_the_states_set_up(repository: ProductRepository) -> None:
+    twelve = Product(id="12", type="T", name="Twelve", version="v3")
+    repository.put(twelve)
+    assert message_for("a product created event", STATE_12, repository) == product_event(twelve, EventKind.CREATED)
+
+
+@pytest.mark.parametrize(
+    ("description", "states", "reason"),
+    [
+        pytest.param("a product archived event", [], "unknown message 'a product archived event'", id="unknown"),
+        pytest.param("a product created event", STATE_12, "product '12', which the provider states", id="missing"),
+        pytest.param("a product created event", [{"name": "s", "params": {"id": [1]}}], "'id' must be", id="bad id"),
+    ],
+)
+def test_a_message_that_cannot_be_built_says_why(
+    repository: ProductRepository, description: str, states: list[dict[str, object]], reason: str
+) -> None:
+    with pytest.raises(MessageError, match=reason) as raised:
+        message_for(description, states, repository)
+    assert "\n" not in str(raised.value)
+
+
+def test_an_unknown_message_names_the_known_ones(repository: ProductRepository) -> None:
+    with pytest.raises(MessageError) as raised:
+        message_for("nope", [], repository)
+    for description in known_messages():
+        assert repr(description) in str(raised.value)
+
+
+def test_the_endpoint_answers_the_contents_and_the_metadata(repository: ProductRepository) -> None:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(MESSAGES_PATH, json={"description": "a product event update", "providerStates": []})
+    event = message_for("a product event update", [], repository)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == event.body
+    assert json.loads(base64.b64decode(response.headers["pact-message-metadata"])) == event.metadata
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        pytest.param({"description": "nope"}, 400, "known messages: 'a product event update'", id="unknown"),
+        pytest.param({"description": "a product created event", "providerStates": STATE_12}, 400, "'12'", id="missing"),
+        pytest.param({"providerStates": []}, 422, "'description'", id="no description"),
+    ],
+)
+def test_the_endpoint_refuses_with_a_reason_not_a_5xx(
+    repository: ProductRepository, body: dict[str, object], status: int, detail: str
+) -> None:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(MESSAGES_PATH, json=body)
+    assert response.status_code == status
+    assert response.headers["content-type"] == JSON_UTF8
+    assert detail in str(response.json()["detail"])
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [({"Content-Type": "text/plain"}, 415), ({"Host": "evil.example"}, 403)],
+)
+def test_the_endpoint_has_the_state_endpoints_guards(
+    repository: ProductRepository, headers: dict[str, str], status: int
+) -> None:
+    body = '{"description": "a product event update"}'
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        response = client.post(MESSAGES_PATH, content=body, headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == status
+
+
+def test_the_endpoint_is_absent_by_default(repository: ProductRepository) -> None:
+    with TestClient(create_app(repository), base_url=LOCAL) as client:
+        assert client.post(MESSAGES_PATH, json={"description": "a product event update"}).status_code == 404
+        assert MESSAGES_PATH not in client.get("/openapi.json").json()["paths"]
