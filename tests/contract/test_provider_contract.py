@@ -183,6 +183,26 @@ def test_filters_select_the_interactions_verified(
     assert sorted(r["description"] for r in outcome.interactions) == sorted(verified)  # type: ignore[type-var]
 
 
+@pytest.mark.parametrize(
+    ("filters", "verified"),
+    [
+        pytest.param(
+            {"description_filter": "event$"}, ["a product created event", "a product deleted event"], id="two"
+        ),
+        pytest.param({"description_filter": "deleted", "state_filter": "ID 10"}, ["a product deleted event"], id="one"),
+    ],
+)
+def test_filters_select_message_interactions_too(
+    provider_url: str, tmp_path: Path, filters: dict[str, object], verified: list[str]
+) -> None:
+    pact = _copy("good/catalogue-consumer-v4-http-and-messages.json", tmp_path)
+    assert len(pact["interactions"]) > len(verified)  # the filter leaves some out
+    settings = load_settings(PipelineSettings, pact_dir=tmp_path, **filters)
+    outcome = run_verification(plan_verification(settings), provider_url, API_TOKEN)
+    assert outcome.passed, outcome.output
+    assert sorted(r["description"] for r in outcome.interactions) == verified, outcome.output  # type: ignore[type-var]
+
+
 def test_a_filter_that_matches_nothing_fails(provider_url: str, tmp_path: Path) -> None:
     """A typo in a filter must not pass as a green run that verified nothing."""
     _copy("good/handwritten-js-consumer-v2.json", tmp_path)
