@@ -9,7 +9,9 @@
    (`example_provider/pipeline/verifier.py`) against a stock pact-python `Verifier` configured as its docs
    show, on the same generated pact and the same server, back to back. The cost per
    interaction is the slope between a small and a large pact, so start-up cost cancels out.
-3. Fast feedback: `invoke verify` on the bundled pacts (median of 3) beside the same
+3. Message verification per interaction beside HTTP: the same verifier, the same server and
+   states, on a generated message pact and a generated HTTP pact of the same sizes, back to back.
+4. Fast feedback: `invoke verify` on the bundled pacts (median of 3) beside the same
    verification run as a pytest test; and one `invoke test`.
 
 Targets: serving >= 0.9x the baseline's req/s on both routes with a p99 no worse; the verifier
@@ -290,6 +292,31 @@ def generate_pact(interactions: int) -> dict[str, Any]:
     }
 
 
+def generate_message_pact(interactions: int) -> dict[str, Any]:
+    """A V3 message pact cycling through the event consumers' messages, each about a product its state adds."""
+    body_rules = {f"$.{name}": {"matchers": [{"match": "type"}]} for name in ("id", "type", "name", "version")}
+    body_rules["$.event"] = {"matchers": [{"match": "regex", "regex": "^(CREATED|UPDATED|DELETED)$"}]}
+    kinds = [("a product event update", "UPDATED"), ("a product created event", "CREATED")]
+    messages = []
+    for number in range(interactions):
+        description, event = kinds[number % len(kinds)]
+        messages.append(
+            {
+                "description": description,  # the registry's words; the state's id tells the messages apart
+                "providerStates": [{"name": "a product with ID 10 exists", "params": {"id": str(100 + number)}}],
+                "contents": {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1", "event": event},
+                "matchingRules": {"body": body_rules},
+                "metaData": {"Content-Type": "application/json", "topic": "products"},
+            }
+        )
+    return {
+        "consumer": {"name": "bench-events-consumer"},
+        "provider": {"name": PROVIDER},
+        "messages": messages,
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+    }
+
+
 @contextlib.contextmanager
 def _stdout_to_devnull() -> Iterator[None]:
     """The verifier's native code prints its report straight to file descriptor 1."""
@@ -324,12 +351,13 @@ VerifierFactory = Callable[[str, Path], Verifier]
 SIDES: dict[str, VerifierFactory] = {"stock pact-python": stock_verifier, "example-provider": harness_verifier}
 
 
-def time_verification(make: VerifierFactory, interactions: int) -> float:
-    """Seconds `make`'s verifier takes for a pact of `interactions`, with states, against our app."""
+def time_verification(make: VerifierFactory, interactions: int, *, messages: bool = False) -> float:
+    """Seconds `make`'s verifier takes for a pact of `interactions`, HTTP or messages, with states, on our app."""
     app = create_app(ProductRepository(), provider_states=True)
+    pact = generate_message_pact(interactions) if messages else generate_pact(interactions)
     with tempfile.TemporaryDirectory() as pact_dir, serve_in_thread(app) as base_url:
         pact_file = Path(pact_dir) / "bench-consumer.json"
-        pact_file.write_text(json.dumps(generate_pact(interactions)), encoding="utf-8")
+        pact_file.write_text(json.dumps(pact), encoding="utf-8")
         verifier = make(base_url, pact_file)
         started = time.perf_counter()
         try:
@@ -386,6 +414,49 @@ def format_verifier(cost: VerifierCost) -> str:
             row("stock pact-python", cost.stock_ms),
             row("example-provider (harness)", cost.ours_ms),
             f"| **speed-up** (median of the rounds' ratios) | **{cost.speed_up:.2f}x** | {verdict} |",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class MessageCost:
+    """Our verifier's milliseconds per interaction, HTTP and messages; round `i` of both ran back to back."""
+
+    http_ms: tuple[float, ...]
+    message_ms: tuple[float, ...]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(m / h for h, m in zip(self.http_ms, self.message_ms, strict=True))
+
+
+def bench_messages(rounds: int) -> MessageCost:
+    """Slopes of our verifier on HTTP and message pacts, `rounds` pairs in ABBA order, after a warm-up."""
+
+    def slope_ms(*, messages: bool) -> float:
+        small = time_verification(harness_verifier, SMALL_PACT, messages=messages)
+        large = time_verification(harness_verifier, LARGE_PACT, messages=messages)
+        return 1000 * (large - small) / (LARGE_PACT - SMALL_PACT)
+
+    time_verification(harness_verifier, SMALL_PACT, messages=True)
+    slopes: dict[bool, list[float]] = {False: [], True: []}
+    for number in range(rounds):
+        for messages in (False, True) if number % 2 == 0 else (True, False):
+            slopes[messages].append(slope_ms(messages=messages))
+    return MessageCost(tuple(slopes[False]), tuple(slopes[True]))
+
+
+def format_messages(cost: MessageCost) -> str:
+    def row(name: str, slopes: tuple[float, ...]) -> str:
+        return f"| {name} | {statistics.median(slopes):.2f} ms | {min(slopes):.2f}-{max(slopes):.2f} ms |"
+
+    return "\n".join(
+        [
+            "| example-provider's verifier, with provider states | Per interaction (median) | Range |",
+            "| --- | ---: | ---: |",
+            row("HTTP interactions", cost.http_ms),
+            row("message interactions", cost.message_ms),
+            f"| **messages / HTTP** (median of the rounds' ratios) | **{cost.ratio:.2f}x** | no target |",
         ]
     )
 
@@ -530,6 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         cost = bench_verifier(args.verify_rounds)
         print(format_verifier(cost) + "\n", flush=True)
+        print("Messages: our verifier on message and HTTP pacts of the same sizes, the same rounds.\n")
+        print(format_messages(bench_messages(args.verify_rounds)) + "\n", flush=True)
         print("Fast feedback: wall time from start to exit, none of our settings set.\n")
         times = bench_feedback(suite=args.suite)
         print(format_feedback(times))

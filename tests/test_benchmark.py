@@ -10,11 +10,13 @@ from pact import Verifier
 
 from benchmarks.bench import (
     BenchmarkError,
+    MessageCost,
     ServingRow,
     VerifierCost,
     WallTime,
     WrkResult,
     format_feedback,
+    format_messages,
     format_serving,
     format_verifier,
     harness_verifier,
@@ -79,6 +81,13 @@ def test_the_speed_up_is_the_median_of_paired_rounds_not_of_each_side() -> None:
     assert not VerifierCost(stock_ms=(9.0, 9.0, 9.0), ours_ms=(5.0, 5.0, 5.0)).met
 
 
+def test_message_report_shows_both_kinds_and_their_ratio() -> None:
+    report = format_messages(MessageCost(http_ms=(4.0, 5.0, 4.0), message_ms=(6.0, 5.0, 4.0)))
+    assert "| HTTP interactions | 4.00 ms | 4.00-5.00 ms |" in report
+    assert "| message interactions | 5.00 ms | 4.00-6.00 ms |" in report
+    assert "**1.00x** | no target |" in report  # the median of 1.5, 1.0 and 1.0
+
+
 def test_fast_feedback_report_shows_targets_and_baselines() -> None:
     report = format_feedback(
         [
@@ -108,6 +117,10 @@ def test_bad_options_are_refused_with_a_message(value: str, capsys: pytest.Captu
 @pytest.mark.parametrize("make", [stock_verifier, harness_verifier])
 def test_the_generated_pact_passes_with_both_verifiers(make: object) -> None:
     assert time_verification(make, 3) > 0  # type: ignore[arg-type]
+
+
+def test_the_generated_message_pact_passes_with_our_verifier() -> None:
+    assert time_verification(harness_verifier, 3, messages=True) > 0
 
 
 def test_a_failing_verification_is_an_error_not_a_time() -> None:
