@@ -1,3 +1,5 @@
+"""The pipeline's settings: the standard Pact names, git fallbacks, and errors that name the variable."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from example_provider.pipeline.settings import PipelineSettings
-from example_provider.settings import ServerSettings, SettingsError, load_settings
+from example_provider.settings import SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 
@@ -21,9 +23,6 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_defaults() -> None:
-    server = load_settings(ServerSettings)
-    assert (server.host, server.port, server.log_level, server.access_log) == ("127.0.0.1", 8000, "info", False)
-    assert server.provider_states_enabled is False
     settings = load_settings(PipelineSettings)
     assert settings.pacticipant == "pactflow-example-provider-python"
     assert settings.main_branch == "main"
@@ -33,29 +32,6 @@ def test_defaults() -> None:
     assert settings.broker_url is None
     assert settings.git_commit is None  # no git repository here
     assert settings.git_branch is None
-
-
-def test_the_server_reads_no_pipeline_setting_and_runs_no_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PACT_BROKER_TOKEN", SECRET)
-    monkeypatch.setenv("PACT_BROKER_USERNAME", "user")  # a conflict only the pipeline cares about
-    monkeypatch.setattr(subprocess, "run", lambda *args, **_: pytest.fail(f"ran {args}"))
-    assert set(load_settings(ServerSettings).model_dump()) == {
-        "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback",
-        "api_token",
-        "product_events_topic_arn",
-    }  # fmt: skip
-
-
-def test_the_api_token_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert load_settings(ServerSettings).api_token is None
-    monkeypatch.setenv("API_TOKEN", SECRET)
-    settings = load_settings(ServerSettings)
-    assert settings.api_token is not None
-    assert settings.api_token.get_secret_value() == SECRET
-    assert SECRET not in repr(settings)
-    assert SECRET not in str(settings.model_dump())
-    monkeypatch.setenv("API_TOKEN", "")
-    assert load_settings(ServerSettings).api_token is None, "empty counts as unset, like every setting"
 
 
 def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,21 +50,6 @@ def test_standard_pact_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.include_wip_pacts_since == dt.date(2026, 3, 1)
     assert SECRET not in repr(settings)
     assert SECRET not in str(settings.model_dump())
-
-
-def test_dotenv_file_is_read(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(
-        ServerSettings.model_config, "env_file", ".env"
-    )  # as configured; tests/conftest.py turns it off
-    (isolated / ".env").write_text("PORT=9001\nPROVIDER_STATES_ENABLED=true\n")
-    settings = load_settings(ServerSettings)
-    assert settings.port == 9001
-    assert settings.provider_states_enabled is True
-
-
-def test_flags_override_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PORT", "9001")
-    assert load_settings(ServerSettings, port=9002).port == 9002
 
 
 def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,9 +105,6 @@ def test_git_fallback(isolated: Path) -> None:
             ["PACT_URL", "PACT_BROKER_PASSWORD"],
             id="password in the pact URL",
         ),
-        pytest.param({"PORT": "eighty"}, ["PORT"], id="port not a number"),
-        pytest.param({"PORT": "70000"}, ["PORT"], id="port out of range"),
-        pytest.param({"LOG_LEVEL": "loud"}, ["LOG_LEVEL"], id="unknown log level"),
         pytest.param({"PACT_BROKER_BASE_URL": "not a url"}, ["PACT_BROKER_BASE_URL"], id="broker URL"),
         pytest.param({"PACT_INCLUDE_WIP_PACTS_SINCE": "last week"}, ["PACT_INCLUDE_WIP_PACTS_SINCE"], id="WIP date"),
         pytest.param({"CAN_I_DEPLOY_RETRY_INTERVAL": "0"}, ["CAN_I_DEPLOY_RETRY_INTERVAL"], id="retry interval"),
@@ -159,7 +117,7 @@ def test_invalid_settings_name_the_variables(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError) as raised:
-        load_settings(ServerSettings) if set(env) <= {"PORT", "LOG_LEVEL"} else load_settings(PipelineSettings)
+        load_settings(PipelineSettings)
     message = str(raised.value)
     assert "\n" not in message
     for name in named:
