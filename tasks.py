@@ -17,7 +17,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from example_provider.pipeline import docs as settings_docs
-from example_provider.pipeline import jobs, verifier
+from example_provider.pipeline import jobs
 from example_provider.pipeline.settings import PipelineSettings, read
 from example_provider.settings import ServerSettings
 
@@ -43,7 +43,7 @@ def test(c: Context, k: str = "", workers: int = 4) -> None:
 @task
 def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    verifier.verify(read(PipelineSettings))
+    jobs.verify(read(PipelineSettings))
 
 
 @task(

@@ -11,8 +11,9 @@
 
 `invoke verify`, from the task to the verifier:
 
-    tasks.verify(c)                      read(PipelineSettings)
-      -> verifier.verify(settings)       plan_verification, check_pact_source, serve_in_thread(create_app(...))
-        -> run_verification(plan, url)   build_verifier(plan, url): source, states, filters, publishing
-          -> pact.Verifier.verify()
+    tasks.verify(c)                          read(PipelineSettings)
+      -> jobs.verify(settings)               loads the verifier (and the app) only for the jobs that verify
+        -> verifier.verify(settings)         plan_verification, check_pact_source, serve_in_thread(create_app(...))
+          -> run_verification(plan, url, token)   build_verifier: source, states, messages, token, publishing
+            -> pact.Verifier.verify()
 """
