@@ -41,12 +41,13 @@ from typing import Any
 
 from pact import Verifier
 
-from example_provider.app import PROVIDER_STATES_PATH, create_app
+from example_provider.app import create_app
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.plan import VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.verifier import build_verifier
 from example_provider.products import ProductRepository
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

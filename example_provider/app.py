@@ -7,21 +7,18 @@ consumers that expect plain `application/json` accept it too.
 
 from __future__ import annotations
 
-import base64
-import ipaddress
-import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlsplit
+from typing import Any, Literal
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.params import Depends as Dependency
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, SecretStr
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
@@ -30,14 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from example_provider import __version__
 from example_provider.auth import require_bearer_token
 from example_provider.events import EventKind, Publisher, PublishError, product_event
-from example_provider.messages import MessageError, message_for
 from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
-from example_provider.provider_states import ProviderStates, UnknownProviderStateError
 from example_provider.publishers import LogPublisher
+from example_provider.verifier_endpoints import add_verifier_endpoints
 
-PROVIDER_STATES_PATH = "/_pact/provider-states"
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # open even with an API token
-MESSAGES_PATH = "/_pact/messages"
 MAX_BODY_BYTES = 64 * 1024  # a larger request body is refused with 413 before it is read whole
 JSON_UTF8 = "application/json; charset=utf-8"
 
@@ -54,21 +48,6 @@ class ErrorBody(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
-
-
-class ProviderStateChange(BaseModel):
-    """The body Pact verifiers send to a provider-state change URL."""
-
-    state: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    action: Literal["setup", "teardown"] = "setup"
-
-
-class MessageRequest(BaseModel):
-    """The body Pact verifiers send to a message transport."""
-
-    description: str
-    provider_states: list[dict[str, Any]] = Field(default_factory=list, alias="providerStates")
 
 
 class BodyLimit:
@@ -100,24 +79,6 @@ class BodyLimit:
         await self.app(scope, counting, send)
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` is `localhost` or an address in 127.0.0.0/8 or ::1 (brackets allowed)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve anywhere
-
-
-def _hostname(host_header: str) -> str:
-    """The host name in a `Host` header (`name[:port]`, `[v6]:port`); empty when it is not one."""
-    try:
-        return urlsplit(f"//{host_header}").hostname or ""
-    except ValueError:
-        return ""
-
-
 def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     repository: ProductRepository | None = None,
     *,
@@ -131,8 +92,8 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
 
     Args:
         repository: the products to serve; a freshly seeded one when omitted.
-        provider_states: also serve `POST /_pact/provider-states`, which lets any caller
-            rewrite the data. For verification by an external verifier only.
+        provider_states: also serve the endpoints Pact verifiers use (`verifier_endpoints.py`),
+            which let any caller rewrite the data. For verification only.
         allow_non_loopback: accept state changes addressed to any host, not only loopback
             (a verifier reaching the server inside a container).
         api_token: when given, every route but `PUBLIC_PATHS` answers 401 without
@@ -180,35 +141,8 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
 
     _add_writes(app, repository, publisher if publisher is not None else LogPublisher())
     if provider_states:
-        _add_provider_states(app, ProviderStates(repository), allow_non_loopback=allow_non_loopback)
+        add_verifier_endpoints(app, repository, allow_non_loopback=allow_non_loopback)
     return app
-
-
-def _add_provider_states(app: FastAPI, states: ProviderStates, *, allow_non_loopback: bool) -> None:
-    def from_a_local_verifier(host: Annotated[str, Header()] = "", content_type: Annotated[str, Header()] = "") -> None:
-        """Refuse what a web page could send: a simple cross-site POST, or a DNS-rebinding host name."""
-        if content_type.split(";")[0].strip().lower() != "application/json":
-            raise HTTPException(status_code=415, detail="provider-state changes must be sent as application/json")
-        if not allow_non_loopback and not is_loopback(_hostname(host)):
-            detail = f"provider-state changes are accepted only for a loopback host, not {host!r}"
-            raise HTTPException(status_code=403, detail=detail)
-
-    @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    async def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
-        """Set up or tear down a provider state; answers the values the setup hands back.
-
-        Verifiers resolve the consumer's `fromProviderState` expressions against this object,
-        merged with the state's params. Failures answer 400, not 500: Pact verifiers retry a
-        5xx state change for minutes, and a state that failed once fails again.
-        """
-        try:
-            return dict(states.handle(change.state, change.action, change.params))
-        except UnknownProviderStateError as error:
-            raise HTTPException(status_code=400, detail=str(error)) from None
-        except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
-            raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
-
-    _add_messages(app, states.repository, guard=from_a_local_verifier)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -303,23 +237,6 @@ def _add_writes(app: FastAPI, repository: ProductRepository, publisher: Publishe
         with _write_errors():
             repository.delete(product_id, publishing(EventKind.DELETED))
         return Response(status_code=204)
-
-
-def _add_messages(app: FastAPI, repository: ProductRepository, *, guard: Callable[..., None]) -> None:
-    @app.post(MESSAGES_PATH, include_in_schema=False, dependencies=[Depends(guard)])
-    async def message(request: MessageRequest) -> Response:
-        """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header.
-
-        An unknown message answers 400, not 500: verifiers retry a 5xx.
-        """
-        try:
-            event = message_for(request.description, request.provider_states, repository)
-        except MessageError as error:
-            raise HTTPException(status_code=400, detail=str(error)) from None
-        metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()
-        return Response(
-            event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}
-        )
 
 
 def _add_method_not_allowed(app: FastAPI) -> None:

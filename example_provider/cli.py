@@ -11,10 +11,11 @@ from typing import Any
 import uvicorn
 
 from example_provider import __version__
-from example_provider.app import PROVIDER_STATES_PATH, create_app, is_loopback
+from example_provider.app import create_app
 from example_provider.events import Publisher, PublishError
 from example_provider.publishers import LogPublisher, SnsPublisher
 from example_provider.settings import ServerSettings, SettingsError, load_settings
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH, is_loopback
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.app import MESSAGES_PATH, PROVIDER_STATES_PATH
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 from tests.process import clean_env, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from example_provider.app import PROVIDER_STATES_PATH
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 from tests.process import clean_env, run_provider
 
 PACT_CLI = str(Path(sys.executable).with_name("pact"))

@@ -7,8 +7,9 @@ from fastapi import Depends, HTTPException
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from example_provider.app import PROVIDER_STATES_PATH, create_app
+from example_provider.app import create_app
 from example_provider.products import Product, ProductRepository
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 JSON_UTF8 = "application/json; charset=utf-8"
 AUTH = {"Authorization": "Bearer 2026-11-26T04:00:00.000Z"}

@@ -11,9 +11,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from example_provider.app import JSON_UTF8, MESSAGES_PATH, PROVIDER_STATES_PATH, PUBLIC_PATHS, create_app
+from example_provider.app import JSON_UTF8, PUBLIC_PATHS, create_app
 from example_provider.auth import require_bearer_token
 from example_provider.products import ProductRepository
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 TOKEN = "s3cr3t-api-token"  # noqa: S105 - a marker to look for in output
 LOCAL = "http://127.0.0.1:8000"

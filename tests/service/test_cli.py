@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from example_provider.app import PROVIDER_STATES_PATH
 from example_provider.cli import _parser, check_exposure
 from example_provider.settings import ServerSettings, SettingsError, load_settings
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output

@@ -24,10 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from example_provider.app import JSON_UTF8, PROVIDER_STATES_PATH, create_app
+from example_provider.app import JSON_UTF8, create_app
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
 from example_provider.provider_states import ProviderStates
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 CLIENTS = 20
 SECONDS = 3.0

@@ -8,10 +8,11 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from example_provider.app import JSON_UTF8, MESSAGES_PATH, create_app
+from example_provider.app import JSON_UTF8, create_app
 from example_provider.events import EventKind, product_event
 from example_provider.messages import MessageError, known_messages, message_for
 from example_provider.products import Product, ProductRepository
+from example_provider.verifier_endpoints import MESSAGES_PATH
 
 LOCAL = "http://127.0.0.1:8000"
 STATE_12 = [{"name": "a product with ID 10 exists", "params": {"id": 12}}]
