@@ -15,7 +15,7 @@ from example_provider.app import create_app
 from example_provider.events import Publisher, PublishError
 from example_provider.publishers import LogPublisher, SnsPublisher
 from example_provider.settings import ServerSettings, SettingsError, load_settings
-from example_provider.verifier_endpoints import PROVIDER_STATES_PATH, is_loopback
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, is_loopback
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         "--provider-states",
         action="store_true",
         default=None,
-        help=f"also serve POST {PROVIDER_STATES_PATH} for external Pact verifiers (PROVIDER_STATES_ENABLED)",
+        help=f"also serve POST {PROVIDER_STATES_PATH} and {MESSAGES_PATH} for Pact verifiers (PROVIDER_STATES_ENABLED)",
     )
     parser.add_argument(
         "--allow-non-loopback",
@@ -97,9 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.warning("API_TOKEN is not set: the API accepts requests without a token")
     if settings.provider_states_enabled:
         logger.warning(
-            "provider-state endpoint ENABLED at POST %s: any caller can rewrite the data; "
+            "provider-state endpoint ENABLED at POST %s (and %s): any caller can rewrite the data; "
             "use it only to verify contracts, never in production",
             PROVIDER_STATES_PATH,
+            MESSAGES_PATH,
         )
     try:
         publisher = events_publisher(settings)

@@ -46,9 +46,9 @@ class ServerSettings(BaseSettings):
     access_log: bool = Field(False, alias="ACCESS_LOG")
     """Log every request (uvicorn's access log)."""
     provider_states_enabled: bool = Field(False, alias="PROVIDER_STATES_ENABLED")
-    """Serve POST /_pact/provider-states for external verifiers."""
+    """Serve POST /_pact/provider-states and /_pact/messages for Pact verifiers."""
     provider_states_allow_non_loopback: bool = Field(False, alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK")
-    """Allow the state-change endpoint beyond loopback (e.g. inside a container)."""
+    """Allow those endpoints beyond loopback (e.g. inside a container)."""
     api_token: SecretStr | None = Field(None, alias="API_TOKEN")
     """Bearer token every request needs, except /health and the docs (unset: the API is open)."""
     product_events_topic_arn: str | None = Field(
