@@ -102,6 +102,8 @@ class ProviderStates:
 
     def __init__(self, repository: ProductRepository) -> None:
         self.repository = repository
+        #: What this interaction's setups handed back, merged: what its message is about.
+        self.values: dict[str, Any] = {}
 
     def handle(self, state: str, action: Action = "setup", parameters: Params | None = None) -> StateValues:
         """Set up or tear down `state`; the values a setup hands back (`{}` when none).
@@ -115,6 +117,7 @@ class ProviderStates:
             values = self._apply(state, action, params)
         except Exception:
             self.repository.reset()
+            self.values = {}
             logger.exception(
                 "provider state %r (%s, params=%r) failed; the seed is restored", state, action, dict(params)
             )
@@ -127,9 +130,12 @@ class ProviderStates:
         if setup is None:
             raise UnknownProviderStateError(state)
         if action == "setup":
-            return dict(setup(self.repository, params) or {})
+            values = dict(setup(self.repository, params) or {})
+            self.values.update(values)
+            return values
         if action == "teardown":
             self.repository.reset()
+            self.values = {}
             return {}
         msg = f"provider state action must be 'setup' or 'teardown', got {action!r}"
         raise ValueError(msg)

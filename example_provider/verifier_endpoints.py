@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from example_provider.messages import MessageError, message_for
 from example_provider.products import ProductRepository
-from example_provider.provider_states import ProviderStates, UnknownProviderStateError
+from example_provider.provider_states import DEFAULT_PRODUCT, ProviderStates, UnknownProviderStateError
 
 PROVIDER_STATES_PATH = "/_pact/provider-states"
 MESSAGES_PATH = "/_pact/messages"
@@ -34,10 +34,9 @@ class ProviderStateChange(BaseModel):
 
 
 class MessageRequest(BaseModel):
-    """The body Pact verifiers send to a message transport."""
+    """The body Pact verifiers send to a message transport (its `providerStates` were set up already)."""
 
     description: str
-    provider_states: list[dict[str, Any]] = Field(default_factory=list, alias="providerStates")
 
 
 def is_loopback(host: str) -> bool:
@@ -72,11 +71,12 @@ def add_verifier_endpoints(app: FastAPI, repository: ProductRepository, *, allow
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    async def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
+    def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
         """Set up or tear down a provider state; answers the values the setup hands back.
 
         Verifiers resolve the consumer's `fromProviderState` expressions against this object,
-        merged with the state's params.
+        merged with the state's params. A plain `def`: a state waits for the repository's lock,
+        which a write holds while it publishes, so it runs in the thread pool, not the event loop.
         """
         try:
             return dict(states.handle(change.state, change.action, change.params))
@@ -87,9 +87,13 @@ def add_verifier_endpoints(app: FastAPI, repository: ProductRepository, *, allow
 
     @app.post(MESSAGES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
     async def message(request: MessageRequest) -> Response:
-        """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header."""
+        """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header.
+
+        The message is about the product the interaction's states handed back (`{"id": ...}`).
+        """
+        product_id = str(states.values.get("id", DEFAULT_PRODUCT.id))
         try:
-            event = message_for(request.description, request.provider_states, repository)
+            event = message_for(request.description, product_id, repository)
         except MessageError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
         metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()

@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 from example_provider.app import JSON_UTF8, create_app
 from example_provider.events import EventKind, product_event
 from example_provider.messages import MessageError, known_messages, message_for
-from example_provider.products import Product, ProductRepository
-from example_provider.verifier_endpoints import MESSAGES_PATH
+from example_provider.products import ProductRepository
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 LOCAL = "http://127.0.0.1:8000"
-STATE_12 = [{"name": "a product with ID 10 exists", "params": {"id": 12}}]
 
 
 @pytest.fixture
@@ -36,34 +35,27 @@ def test_each_description_is_its_event_about_the_default_product(
 ) -> None:
     ten = repository.get("10")
     assert ten is not None
-    assert message_for(description, [], repository) == product_event(ten, kind)
-
-
-def test_the_product_is_the_one_the_states_set_up(repository: ProductRepository) -> None:
-    twelve = Product(id="12", type="T", name="Twelve", version="v3")
-    repository.put(twelve)
-    assert message_for("a product created event", STATE_12, repository) == product_event(twelve, EventKind.CREATED)
+    assert message_for(description, "10", repository) == product_event(ten, kind)
 
 
 @pytest.mark.parametrize(
-    ("description", "states", "reason"),
+    ("description", "product_id", "reason"),
     [
-        pytest.param("a product archived event", [], "unknown message 'a product archived event'", id="unknown"),
-        pytest.param("a product created event", STATE_12, "product '12', which the provider states", id="missing"),
-        pytest.param("a product created event", [{"name": "s", "params": {"id": [1]}}], "'id' must be", id="bad id"),
+        pytest.param("a product archived event", "10", "unknown message 'a product archived event'", id="unknown"),
+        pytest.param("a product created event", "12", "product '12', which the provider states", id="missing"),
     ],
 )
 def test_a_message_that_cannot_be_built_says_why(
-    repository: ProductRepository, description: str, states: list[dict[str, object]], reason: str
+    repository: ProductRepository, description: str, product_id: str, reason: str
 ) -> None:
     with pytest.raises(MessageError, match=reason) as raised:
-        message_for(description, states, repository)
+        message_for(description, product_id, repository)
     assert "\n" not in str(raised.value)
 
 
 def test_an_unknown_message_names_the_known_ones(repository: ProductRepository) -> None:
     with pytest.raises(MessageError) as raised:
-        message_for("nope", [], repository)
+        message_for("nope", "10", repository)
     for description in known_messages():
         assert repr(description) in str(raised.value)
 
@@ -71,7 +63,7 @@ def test_an_unknown_message_names_the_known_ones(repository: ProductRepository) 
 def test_the_endpoint_answers_the_contents_and_the_metadata(repository: ProductRepository) -> None:
     with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
         response = client.post(MESSAGES_PATH, json={"description": "a product event update", "providerStates": []})
-    event = message_for("a product event update", [], repository)
+    event = message_for("a product event update", "10", repository)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.content == event.body
@@ -79,10 +71,31 @@ def test_the_endpoint_answers_the_contents_and_the_metadata(repository: ProductR
 
 
 @pytest.mark.parametrize(
+    ("state", "params", "product_id"),
+    [
+        pytest.param("a product with ID 10 exists", {"id": "12"}, "12", id="a consumer's state, its params"),
+        pytest.param("a product exists", {"id": "42", "name": "Answer"}, "42", id="the parameterised state"),
+        pytest.param("products exist", {}, "10", id="no id handed back: the default product"),
+    ],
+)
+def test_the_message_is_about_the_product_the_states_handed_back(
+    repository: ProductRepository, state: str, params: dict[str, str], product_id: str
+) -> None:
+    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+        client.post(PROVIDER_STATES_PATH, json={"state": state, "params": params}).raise_for_status()
+        response = client.post(MESSAGES_PATH, json={"description": "a product created event"})
+        product = repository.get(product_id)
+        client.post(PROVIDER_STATES_PATH, json={"state": state, "params": params, "action": "teardown"})
+        after_teardown = client.post(MESSAGES_PATH, json={"description": "a product created event"})
+    assert product is not None
+    assert response.content == product_event(product, EventKind.CREATED).body
+    assert after_teardown.json()["id"] == "10", "the values of an interaction outlived its teardown"
+
+
+@pytest.mark.parametrize(
     ("body", "status", "detail"),
     [
         pytest.param({"description": "nope"}, 400, "known messages: 'a product event update'", id="unknown"),
-        pytest.param({"description": "a product created event", "providerStates": STATE_12}, 400, "'12'", id="missing"),
         pytest.param({"providerStates": []}, 422, "'description'", id="no description"),
     ],
 )
