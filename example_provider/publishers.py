@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS = 2, 5, 2  # seconds, seconds, tries in all
+CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS = 2, 3, 2  # seconds, seconds, tries in all
 
 
 class LogPublisher:
@@ -44,7 +44,7 @@ class SnsPublisher:
             config = Config(
                 connect_timeout=CONNECT_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
-                retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+                retries={"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
             )
             region = topic_arn.split(":")[3]  # the topic's own: botocore reads AWS_DEFAULT_REGION, not AWS_REGION
             try:

@@ -23,9 +23,9 @@ from moto.server import ThreadedMotoServer
 from example_provider.events import EventKind, ProductEvent, PublishError, product_event
 from example_provider.pipeline.server import LOOPBACK
 from example_provider.products import Product
-from example_provider.publishers import SnsPublisher
+from example_provider.publishers import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, SnsPublisher
 from tests.process import run_provider
-from tests.servers import refusing_url
+from tests.servers import refusing_url, silent_url
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -157,6 +157,21 @@ def test_an_unreachable_topic_answers_503_within_seconds_and_changes_nothing(top
     assert detail == "the product event was not published (EndpointConnectionError); nothing was changed, try again"
     assert elapsed < 10
     assert "testing" not in body.decode()
+
+
+def test_a_topic_that_never_answers_fails_within_the_attempts_and_timeouts(
+    topic: Topic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not after minutes of retries: MAX_ATTEMPTS tries of READ_TIMEOUT each, and botocore's short backoff."""
+    with silent_url() as hung:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", hung)
+        publisher = SnsPublisher(topic.arn)
+        assert publisher._client.meta.config.retries == {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}
+        started = time.monotonic()
+        with pytest.raises(PublishError, match=r"not published \(ReadTimeoutError\)"):
+            publisher.publish(product_event(PIZZA, EventKind.CREATED))
+        elapsed = time.monotonic() - started
+    assert MAX_ATTEMPTS * READ_TIMEOUT <= elapsed < MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + 2
 
 
 def test_the_region_is_the_topics(topic: Topic, monkeypatch: pytest.MonkeyPatch) -> None:
