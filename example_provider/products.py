@@ -89,19 +89,6 @@ class ProductRepository:
     def get(self, product_id: str) -> Product | None:
         return self._catalog.by_id.get(product_id)
 
-    def put(self, product: Product) -> None:
-        """Add the product, or replace the one with the same id in place."""
-        with self._lock:
-            self._swap(with_product(self._catalog.products, product))
-
-    def remove(self, product_id: str) -> bool:
-        """Remove the product; returns whether it was there."""
-        with self._lock:
-            if product_id not in self._catalog.by_id:
-                return False
-            self._swap(without_product(self._catalog.products, product_id))
-            return True
-
     def update(self, change: Callable[[tuple[Product, ...]], Iterable[Product]]) -> None:
         """Swap in `change(current products)` in one step, under the lock.
 
@@ -135,19 +122,9 @@ class ProductRepository:
             self._commit(without_product(self._catalog.products, product_id), announce, product)
             return product
 
-    def replace_all(self, products: Iterable[Product]) -> None:
-        """Swap in a whole new catalogue in one step.
-
-        A change that must not be seen half made (a provider state is "the seed, plus this
-        product") builds its full list first and calls this once: two calls, such as `reset`
-        then `put`, let another thread's change land in between.
-        """
-        with self._lock:
-            self._swap(tuple(products))
-
     def reset(self) -> None:
         """Back to the products the repository was created with."""
-        self.replace_all(self._seed)
+        self.update(lambda _: self._seed)
 
     def _commit(self, products: tuple[Product, ...], announce: Announce, product: Product) -> None:
         """Announce the change, then make it: if the announcement fails, nothing changed.

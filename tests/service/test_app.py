@@ -54,7 +54,7 @@ def test_authorization_header_changes_nothing(client: TestClient, path: str) -> 
 
 @pytest.mark.parametrize("path", ["/product/11", "/products/99", "/no-such-route"])
 def test_not_found_is_json(client: TestClient, repository: ProductRepository, path: str) -> None:
-    repository.remove("11")
+    repository.delete("11")
     response = client.get(path)
     assert response.status_code == 404
     assert response.headers["content-type"] == JSON_UTF8
@@ -63,10 +63,10 @@ def test_not_found_is_json(client: TestClient, repository: ProductRepository, pa
 
 def test_changes_to_the_repository_are_served(client: TestClient, repository: ProductRepository) -> None:
     assert client.get("/product/27").status_code == 404
-    repository.put(Product(id="27", type="Pizza", name="Margharita", version="v1"))
+    repository.create(Product(id="27", type="Pizza", name="Margharita", version="v1"))
     assert client.get("/product/27").json()["name"] == "Margharita"
     assert len(client.get("/products").json()) == 4
-    repository.replace_all([])
+    repository.update(lambda _: [])
     assert client.get("/products").json() == []
 
 
@@ -118,7 +118,7 @@ def test_state_endpoint_when_enabled(repository: ProductRepository) -> None:
 def test_state_endpoint_rejects_malformed_changes(
     repository: ProductRepository, body: dict[str, object], detail: str
 ) -> None:
-    repository.replace_all([])  # not the seed: a change that is no state change leaves the data as it was
+    repository.update(lambda _: [])  # not the seed: a change that is no state change leaves the data as it was
     with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
         response = client.post(PROVIDER_STATES_PATH, json=body)
     assert response.status_code == 422

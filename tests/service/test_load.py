@@ -51,7 +51,7 @@ def reachable_catalogues() -> list[list[dict[str, Any]]]:
             seen.add(catalogue)
             for state, params in CHANGES:
                 scratch = ProductRepository()  # seeded as the served one: "products exist" puts the seed back
-                scratch.replace_all(catalogue)
+                scratch.update(lambda _: catalogue)  # noqa: B023 - called at once, in this iteration
                 ProviderStates(scratch).handle(state, "setup", params)
                 todo.append(scratch.all())
     return [[p.model_dump() for p in catalogue] for catalogue in seen]

@@ -26,30 +26,29 @@ def test_seeded_catalogue() -> None:
     assert repository.get("nope") is None
 
 
-def test_put_adds_then_replaces_in_place() -> None:
+def test_create_adds_then_replace_replaces_in_place() -> None:
     repository = ProductRepository()
-    repository.put(PIZZA)
+    repository.create(PIZZA)
     assert repository.all()[-1] == PIZZA
     renamed = PIZZA.model_copy(update={"name": "Marinara"})
-    repository.put(renamed)
+    repository.replace(renamed)
     assert [p.id for p in repository.all()] == [*(p.id for p in SEED_PRODUCTS), "27"]
     assert repository.get("27") == renamed
 
 
-def test_remove_and_reset() -> None:
+def test_delete_and_reset() -> None:
     repository = ProductRepository()
-    assert repository.remove("10") is True
-    assert repository.remove("10") is False
+    assert repository.delete("10") == SEED_PRODUCTS[1]
     assert repository.get("10") is None
     repository.reset()
     assert repository.all() == SEED_PRODUCTS
 
 
-def test_replace_all_and_empty() -> None:
+def test_update_to_empty_and_back() -> None:
     repository = ProductRepository()
-    repository.replace_all([])
+    repository.update(lambda _: [])
     assert repository.all() == ()
-    repository.replace_all([PIZZA])
+    repository.update(lambda _: [PIZZA])
     assert repository.all() == (PIZZA,)
 
 
@@ -66,7 +65,7 @@ def test_products_are_immutable() -> None:
 def test_every_change_is_a_new_snapshot() -> None:
     repository = ProductRepository()
     before = repository.catalog
-    repository.put(PIZZA)
+    repository.create(PIZZA)
     assert repository.catalog is not before
     assert before.products == SEED_PRODUCTS  # the old snapshot is untouched
 
@@ -77,7 +76,7 @@ def test_concurrent_writers_lose_no_update() -> None:
 
     def write(prefix: str) -> None:
         for i in range(per_thread):
-            repository.put(Product(id=f"{prefix}-{i}", type="T", name="n", version="v1"))
+            repository.create(Product(id=f"{prefix}-{i}", type="T", name="n", version="v1"))
 
     threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
     for thread in threads:
@@ -98,7 +97,7 @@ def test_with_and_without_product_add_replace_and_remove_by_id() -> None:
 
 def test_update_applies_a_change_to_the_current_products_in_one_swap() -> None:
     repository = ProductRepository()
-    repository.remove("09")
+    repository.delete("09")
     before = repository.catalog
     repository.update(lambda products: with_product(products, PIZZA))
     assert repository.all() == (*without_product(SEED_PRODUCTS, "09"), PIZZA), "applied to the current products"

@@ -21,7 +21,7 @@ def states() -> ProviderStates:
 
 
 def test_product_exists(states: ProviderStates) -> None:
-    states.repository.remove("10")
+    states.repository.delete("10")
     states.handle("a product with ID 10 exists", "setup", {})
     product = states.repository.get("10")
     assert product is not None
@@ -48,7 +48,7 @@ def test_product_does_not_exist_honours_the_id_parameter(states: ProviderStates)
 
 @pytest.mark.parametrize("name", ["products exist", "products exists"])
 def test_products_exist(states: ProviderStates, name: str) -> None:
-    states.repository.replace_all([])
+    states.repository.update(lambda _: [])
     states.handle(name, "setup", {})
     assert states.repository.all() == SEED_PRODUCTS
 
@@ -58,7 +58,7 @@ def test_products_exist_puts_this_repository_s_seed_in_place(name: str) -> None:
     """Like every other state: the seed the repository was created with, not the module's."""
     own_seed = (Product(id="1", type="T", name="n", version="v"),)
     states = ProviderStates(ProductRepository(own_seed))
-    states.repository.replace_all([])
+    states.repository.update(lambda _: [])
     states.handle(name, "setup", {})
     assert states.repository.all() == own_seed
 
@@ -120,7 +120,7 @@ def test_a_product_exists_takes_every_field_from_its_params(states: ProviderStat
 
 
 def test_a_product_exists_defaults_missing_params(states: ProviderStates) -> None:
-    states.repository.remove("10")
+    states.repository.delete("10")
     states.handle("a product exists", "setup", {"name": "Only the name"})
     assert states.repository.get("10") == Product(id="10", type="CREDIT_CARD", name="Only the name", version="v1")
 
@@ -144,7 +144,7 @@ def test_a_failing_setup_restores_the_seed(states: ProviderStates, name: str, pa
 @pytest.mark.parametrize("name", [*known_states(), ""])
 def test_teardown_restores_the_seeded_catalogue(states: ProviderStates, name: str) -> None:
     states.handle(name, "setup", {"id": "77"})
-    states.repository.put(Product(id="leftover", type="T", name="n", version="v"))
+    states.repository.create(Product(id="leftover", type="T", name="n", version="v"))
     states.handle(name, "teardown", {"id": "77"})
     assert states.repository.all() == SEED_PRODUCTS
 
@@ -185,7 +185,7 @@ class SwapRecorder(ProductRepository):
 def test_each_state_change_is_one_swap(name: str, action: Action) -> None:
     """A state change split in two (reset, then put) lets a concurrent change land in between."""
     repository = SwapRecorder()
-    repository.put(Product(id="leftover", type="T", name="n", version="v"))
+    repository.create(Product(id="leftover", type="T", name="n", version="v"))
     repository.swaps.clear()
     ProviderStates(repository).handle(name, action, {"id": "10"})  # an id the seed holds
     assert len(repository.swaps) == 1, repository.swaps

@@ -166,7 +166,7 @@ def test_a_topic_that_never_answers_fails_within_the_attempts_and_timeouts(
     with silent_url() as hung:
         monkeypatch.setenv("AWS_ENDPOINT_URL", hung)
         publisher = SnsPublisher(topic.arn)
-        assert publisher._client.meta.config.retries == {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}
+        assert publisher._client.meta.config.retries == {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"}  # type: ignore[attr-defined]
         started = time.monotonic()
         with pytest.raises(PublishError, match=r"not published \(ReadTimeoutError\)"):
             publisher.publish(product_event(PIZZA, EventKind.CREATED))
