@@ -35,7 +35,8 @@ os.environ["PACT_DO_NOT_TRACK"] = "true"
 )
 def test(c: Context, k: str = "", workers: int = 4) -> None:
     """Run every test: the service, the pipeline, contract verification and the pipeline scenarios."""
-    read(PipelineSettings), read(ServerSettings)
+    read(PipelineSettings)  # a bad setting stops here, in one line, before pytest starts
+    read(ServerSettings)
     selection = f" -k {shlex.quote(k)}" if k else ""
     c.run(f"{PYTHON} -m pytest -n {workers} {shlex.quote(str(ROOT / 'tests'))}{selection}")
 
@@ -49,17 +50,17 @@ def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 @task(
     help={
         "host": "address to bind (default: HOST or 127.0.0.1)",
-        "port": "port to listen on (default: PORT or 8000)",
-        "provider_states": "also serve POST /_pact/provider-states for external verifiers",
+        "port": "port to listen on (default: PORT or 8000; 0 picks a free one)",
+        "provider_states": "also serve POST /_pact/provider-states and /_pact/messages for Pact verifiers",
     }
 )
-def serve(c: Context, host: str = "", port: int = 0, provider_states: bool = False) -> None:  # noqa: FBT001, FBT002
+def serve(c: Context, host: str = "", port: str = "", provider_states: bool = False) -> None:  # noqa: FBT001, FBT002
     """Serve the API with uvicorn (the `example-provider` command)."""
     args = [sys.executable, "-m", "example_provider"]
     if host:
         args += ["--host", host]
-    if port:
-        args += ["--port", str(port)]
+    if port:  # a string, so that 0 (a free port) is passed on too
+        args += ["--port", port]
     if provider_states:
         args.append("--provider-states")
     c.run(shlex.join(args), pty=os.isatty(1))

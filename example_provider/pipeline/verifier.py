@@ -175,11 +175,11 @@ def run_verification(plan: VerificationPlan, base_url: str, api_token: SecretStr
     return outcome
 
 
-def verify(settings: PipelineSettings, failure: str = "the provider does not honour its pacts (see above)") -> None:
+def verify(settings: PipelineSettings, consequence: str = "") -> None:
     """Verify the app against the pacts the settings select, saying what and why.
 
     Raises `PipelineError` before verifying anything when the settings or the pact source
-    cannot be used, and with `failure` when the verification fails.
+    cannot be used, and when the verification fails: why, then `consequence`.
     """
     plan = plan_verification(settings)
     print(plan.describe(), flush=True)
@@ -193,7 +193,9 @@ def verify(settings: PipelineSettings, failure: str = "the provider does not hon
     for line in outcome.notes + outcome.problems:
         print(line, flush=True)
     if not outcome.passed:
-        raise PipelineError(failure)
+        why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
+        msg = f"{why} (see above){consequence}"
+        raise PipelineError(msg)
 
 
 def check_pact_source(plan: VerificationPlan) -> None:

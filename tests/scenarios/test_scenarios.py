@@ -204,6 +204,8 @@ def test_no_pacts_from_the_broker_is_said_clearly_and_fails_by_default(productio
     assert run.returncode != 0
     assert f"the broker returned no pacts for {production.provider}" in run.output
     assert "PACT_FAIL_IF_NO_PACTS_FOUND=false" in run.output
+    assert "error: nothing was verified (see above); not asking can-i-deploy, nothing deployed" in run.output
+    assert "does not honour" not in run.output, "no pact, so no pact was broken"
 
 
 def test_no_pacts_can_be_allowed_and_still_cannot_deploy(production: Pipeline) -> None:
