@@ -5,7 +5,7 @@
    uvicorn's defaults: access log on), one uvicorn worker each;
    `wrk` loads one at a time, alternating, on `GET /product/10` and `GET /products`. With two or
    more CPUs the servers share the last one and wrk gets the others.
-2. Verification per interaction, with provider states: the harness's verifier
+2. Verification per interaction, with provider states: example-provider's verifier
    (`example_provider/pipeline/verifier.py`) against a stock pact-python `Verifier` configured as its docs
    show, on the same generated pact and the same server, back to back. The cost per
    interaction is the slope between a small and a large pact, so start-up cost cancels out.
@@ -342,14 +342,14 @@ def stock_verifier(base_url: str, pact_file: Path) -> Verifier:
     )
 
 
-def harness_verifier(base_url: str, pact_file: Path) -> Verifier:
-    """The verifier `invoke verify` runs: `example_provider/pipeline/verifier.py`'s configuration."""
+def our_verifier(base_url: str, pact_file: Path) -> Verifier:
+    """The verifier `invoke verify` runs (`pipeline/verifier.py`), but with no token: both sides verify one open app."""
     plan = VerificationPlan(PROVIDER, "directory", str(pact_file.parent), pact_files=(pact_file,))
     return build_verifier(plan, base_url, api_token=None)
 
 
 VerifierFactory = Callable[[str, Path], Verifier]
-SIDES: dict[str, VerifierFactory] = {"stock pact-python": stock_verifier, "example-provider": harness_verifier}
+SIDES: dict[str, VerifierFactory] = {"stock pact-python": stock_verifier, "example-provider": our_verifier}
 
 
 def time_verification(make: VerifierFactory, interactions: int, *, messages: bool = False) -> float:
@@ -400,7 +400,7 @@ def bench_verifier(rounds: int) -> VerifierCost:
     for number in range(rounds):
         for make in SIDES.values() if number % 2 == 0 else reversed(SIDES.values()):
             slopes[make].append(slope_ms(make))
-    return VerifierCost(tuple(slopes[stock_verifier]), tuple(slopes[harness_verifier]))
+    return VerifierCost(tuple(slopes[stock_verifier]), tuple(slopes[our_verifier]))
 
 
 def format_verifier(cost: VerifierCost) -> str:
@@ -413,7 +413,7 @@ def format_verifier(cost: VerifierCost) -> str:
             "| Verifier, with provider states | Per interaction (median) | Range |",
             "| --- | ---: | ---: |",
             row("stock pact-python", cost.stock_ms),
-            row("example-provider (harness)", cost.ours_ms),
+            row("example-provider", cost.ours_ms),
             f"| **speed-up** (median of the rounds' ratios) | **{cost.speed_up:.2f}x** | {verdict} |",
         ]
     )
@@ -435,11 +435,11 @@ def bench_messages(rounds: int) -> MessageCost:
     """Slopes of our verifier on HTTP and message pacts, `rounds` pairs in ABBA order, after a warm-up."""
 
     def slope_ms(*, messages: bool) -> float:
-        small = time_verification(harness_verifier, SMALL_PACT, messages=messages)
-        large = time_verification(harness_verifier, LARGE_PACT, messages=messages)
+        small = time_verification(our_verifier, SMALL_PACT, messages=messages)
+        large = time_verification(our_verifier, LARGE_PACT, messages=messages)
         return 1000 * (large - small) / (LARGE_PACT - SMALL_PACT)
 
-    time_verification(harness_verifier, SMALL_PACT, messages=True)
+    time_verification(our_verifier, SMALL_PACT, messages=True)
     slopes: dict[bool, list[float]] = {False: [], True: []}
     for number in range(rounds):
         for messages in (False, True) if number % 2 == 0 else (True, False):

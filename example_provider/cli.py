@@ -97,10 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.warning("API_TOKEN is not set: the API accepts requests without a token")
     if settings.provider_states_enabled:
         logger.warning(
-            "provider-state endpoint ENABLED at POST %s (and %s): any caller can rewrite the data; "
+            "provider-state endpoint ENABLED at POST %s (and %s): any caller%s can rewrite the data; "
             "use it only to verify contracts, never in production",
             PROVIDER_STATES_PATH,
             MESSAGES_PATH,
+            " with the API token" if settings.api_token else "",
         )
     try:
         publisher = events_publisher(settings)

@@ -19,8 +19,8 @@ from benchmarks.bench import (
     format_messages,
     format_serving,
     format_verifier,
-    harness_verifier,
     main,
+    our_verifier,
     parse_wrk,
     stock_verifier,
     time_verification,
@@ -69,7 +69,7 @@ def test_serving_report_shows_both_servers_and_the_verdict() -> None:
 def test_verifier_report_shows_both_sides_and_the_verdict() -> None:
     report = format_verifier(VerifierCost(stock_ms=(9.0, 8.0, 10.0), ours_ms=(4.0, 4.0, 4.0)))
     assert "| stock pact-python | 9.00 ms | 8.00-10.00 ms |" in report
-    assert "| example-provider (harness) | 4.00 ms | 4.00-4.00 ms |" in report
+    assert "| example-provider | 4.00 ms | 4.00-4.00 ms |" in report
     assert "**2.25x** | target >= 2x: met |" in report
 
 
@@ -114,13 +114,13 @@ def test_bad_options_are_refused_with_a_message(value: str, capsys: pytest.Captu
     assert "must be a whole number of at least 1" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("make", [stock_verifier, harness_verifier])
+@pytest.mark.parametrize("make", [stock_verifier, our_verifier])
 def test_the_generated_pact_passes_with_both_verifiers(make: object) -> None:
     assert time_verification(make, 3) > 0  # type: ignore[arg-type]
 
 
 def test_the_generated_message_pact_passes_with_our_verifier() -> None:
-    assert time_verification(harness_verifier, 3, messages=True) > 0
+    assert time_verification(our_verifier, 3, messages=True) > 0
 
 
 def test_a_failing_verification_is_an_error_not_a_time() -> None:

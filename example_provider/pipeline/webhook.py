@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from example_provider.pipeline.broker import BrokerUnavailableError, require_broker_url
 from example_provider.pipeline.commands import BrokerCommand, broker_command
+from example_provider.pipeline.plan import origin
 from example_provider.pipeline.settings import PipelineError, PipelineSettings, git
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
@@ -143,5 +144,8 @@ def github_token_secret_request(settings: PipelineSettings, existing_secrets: st
         msg = f"the Pact Broker at {require_broker_url(settings)} did not answer GET /secrets with a list of secrets"
         raise BrokerUnavailableError(msg) from None
     if existing:
+        if origin(str(existing)) != origin(require_broker_url(settings)):  # the token and GITHUB_TOKEN go there
+            msg = f"the Pact Broker at {require_broker_url(settings)} links its secret {name} to another host"
+            raise BrokerUnavailableError(msg)
         return SecretRequest("PUT", str(existing), body)
     return SecretRequest("POST", f"{require_broker_url(settings)}/secrets", body)

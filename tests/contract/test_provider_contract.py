@@ -1,6 +1,6 @@
 """The provider keeps its consumers' contracts: the gate of every build.
 
-The source of pacts comes from settings (see `example_provider.verification`): the bundled
+The source of pacts comes from settings (see `example_provider.pipeline.plan`): the bundled
 `pacts/` by default, a directory via `PACT_DIR`, a broker via `PACT_BROKER_BASE_URL`, or one
 pact via `PACT_URL`. `invoke verify` runs what `test_provider_honours_pacts` runs.
 """

@@ -187,11 +187,23 @@ def test_github_token_secret_is_created_or_updated_by_name() -> None:
     assert (created.method, created.url) == ("POST", "https://broker.example/secrets")
     assert json.loads(created.body)["value"] == GITHUB_TOKEN
     assert GITHUB_TOKEN not in repr(created)
-    listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": {"href": "https://b/secrets/1"}}}]}}
+    href = "https://broker.example/secrets/1"
+    listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": {"href": href}}}]}}
     updated = webhook.github_token_secret_request(settings, json.dumps(listed))
-    assert (updated.method, updated.url) == ("PUT", "https://b/secrets/1")
+    assert (updated.method, updated.url) == ("PUT", href)
     with pytest.raises(PipelineError, match=r"^GITHUB_TOKEN: "):
         webhook.github_token_secret_request(_settings(), "{}")
+
+
+def test_a_secret_linked_to_another_host_is_not_sent_there() -> None:
+    """The broker's answer names the URL the update goes to, with the broker token and GITHUB_TOKEN."""
+    settings = _settings(broker_token=SECRET, github_token=GITHUB_TOKEN)
+    elsewhere = {"href": "https://evil.example/secrets/1"}
+    listed = {"_embedded": {"secrets": [{"name": "githubToken", "_links": {"self": elsewhere}}]}}
+    with pytest.raises(broker.BrokerUnavailableError, match="links its secret githubToken to another host") as raised:
+        webhook.github_token_secret_request(settings, json.dumps(listed))
+    assert GITHUB_TOKEN not in str(raised.value)
+    assert SECRET not in str(raised.value)
 
 
 def test_build_url_is_derived_on_github_actions_unless_given() -> None:

@@ -33,6 +33,7 @@ from pydantic import SecretStr
 
 from example_provider.pipeline.broker import Credentials
 from example_provider.pipeline.docs import environment_variables
+from example_provider.pipeline.plan import BUNDLED_PACTS
 from tests.scenarios.broker_api import BrokerApi
 from tests.scenarios.broker_double import BrokerDouble, running_broker
 from tests.scenarios.github_standin import GitHubStandIn, running_github
@@ -44,7 +45,6 @@ INVOKE = str(BIN / "invoke")
 TOKEN = "tok-9f2c1e77-never-print-me"  # noqa: S105 - a test credential, checked never to leak
 PROVIDER = "pactflow-example-provider-python"
 PYTHON_CONSUMER = "pactflow-example-consumer-python"
-BUNDLED_PACTS = ROOT / "pacts"
 PYTHON_PACT = BUNDLED_PACTS / f"{PYTHON_CONSUMER}-pactflow-example-provider-python.json"
 EVENTS_CONSUMER = "example-product-events-consumer"  # the bundled message pact's consumer
 FIXTURE_PACTS = ROOT / "tests" / "contract" / "pacts"

@@ -1,4 +1,4 @@
-"""Broker mode of the contract verification, in-process: the harness with the real verifier and a broker."""
+"""Broker mode of the contract verification, in-process: the pipeline's verifier, for real, against a broker."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_no_pacts_allowed_passes_and_says_so(provider_url: str) -> None:
 
 def test_a_broker_that_fails_mid_run_is_not_taken_for_no_pacts_on_the_double(provider_url: str) -> None:
     """The verifier reports a failing pacts-for-verification call as "no pacts" and, when empty is
-    allowed, passes: the harness must not."""
+    allowed, passes: ours must not."""
     double = BrokerDouble(token=TOKEN)
     double.refuse_paths["/pacts/provider/"] = 403
     with running_broker(double) as broker_url:

@@ -12,9 +12,9 @@ import contextlib
 
 import pytest
 
+from example_provider.pipeline.plan import BUNDLED_PACTS
 from tests.scenarios.broker_double import BrokerDouble
 from tests.scenarios.conftest import (
-    BUNDLED_PACTS,
     EVENTS_CONSUMER,
     FIXTURE_PACTS,
     PYTHON_CONSUMER,
