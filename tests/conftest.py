@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,11 @@ def no_ambient_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
             monkeypatch.delenv(name, raising=False)
         for kind in ALL_SETTINGS:
             monkeypatch.setitem(kind.model_config, "env_file", None)
+
+
+@pytest.fixture
+def outside_the_repository(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Run in an empty directory: no .env from the repository, and no git repository around."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    return tmp_path

@@ -1,4 +1,4 @@
-"""Start the real `example-provider` console script as a subprocess on a free loopback port."""
+"""Real processes for the tests: the `example-provider` console script on a free loopback port, and the `pact` CLI."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from pathlib import Path
 
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.server import wait_until_answering
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
+PACT_CLI = str(Path(sys.executable).with_name("pact"))
 _LISTENING = re.compile(r"Uvicorn running on (http://\S+:\d+)")
 
 
@@ -87,3 +89,21 @@ def run_provider(
             process.kill()
             process.wait(5)
         reader.join(5)
+
+
+def pact_verifier(
+    base_url: str, *args: str, provider: str = "pactflow-example-provider-python"
+) -> subprocess.CompletedProcess[str]:
+    """`pact verifier` against the server at `base_url`, with its state and message endpoints, as the README runs it.
+
+    `args` are the sources (`--dir ...`, `--file ...`) and any other options, such as `--header`.
+    """
+    port = base_url.rsplit(":", 1)[1]
+    command = [
+        PACT_CLI, "verifier", "--hostname", "127.0.0.1", "--port", port,
+        "--transports", f"message:{port}{MESSAGES_PATH}",
+        "--provider-name", provider,
+        "--state-change-url", base_url + PROVIDER_STATES_PATH, "--state-change-teardown",
+        "--no-colour", *args,
+    ]  # fmt: skip
+    return subprocess.run(command, env=clean_env(), capture_output=True, text=True, timeout=120, check=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
-from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
+from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
+from tests.process import CONSOLE_SCRIPT, pact_verifier, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
@@ -28,34 +27,6 @@ API_TOKEN = "external-verifier-token-never-print-me"  # noqa: S105 - a test valu
 AUTHORIZED = ("--header", f"Authorization=Bearer {API_TOKEN}")
 GOOD = ROOT / "tests" / "contract" / "pacts" / "good"
 BROKEN = ROOT / "tests" / "contract" / "pacts" / "broken"
-
-
-def pact_verifier(base_url: str, *sources: str, provider: str = PROVIDER) -> subprocess.CompletedProcess[str]:
-    port = base_url.rsplit(":", 1)[1]
-    return subprocess.run(
-        [
-            PACT_CLI,
-            "verifier",
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            port,
-            "--transports",
-            f"message:{port}{MESSAGES_PATH}",
-            "--provider-name",
-            provider,
-            "--state-change-url",
-            base_url + PROVIDER_STATES_PATH,
-            "--state-change-teardown",
-            "--no-colour",
-            *sources,
-        ],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def post_state(base_url: str, state: str) -> int:

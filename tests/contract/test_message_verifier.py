@@ -6,34 +6,18 @@ transport (`--transports message:<port>/_pact/messages`), as any external verifi
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
-from tests.process import clean_env, run_provider
+from tests.process import pact_verifier, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 PROVIDER = "pactflow-example-provider-python"
 SNS_CONSUMER, SNS_PROVIDER = "pactflow-example-consumer-python-sns", "pactflow-example-provider-python-sns"
 FIXTURES = ROOT / "tests" / "contract" / "pacts"
-
-
-def verify_messages(base_url: str, pact: Path, provider: str = PROVIDER) -> subprocess.CompletedProcess[str]:
-    port = base_url.rsplit(":", 1)[1]
-    return subprocess.run(
-        [
-            PACT_CLI, "verifier", "--hostname", "127.0.0.1", "--port", port,
-            "--transports", f"message:{port}{MESSAGES_PATH}",
-            "--provider-name", provider,
-            "--state-change-url", base_url + PROVIDER_STATES_PATH, "--state-change-teardown",
-            "--no-colour", "--file", str(pact),
-        ],
-        env=clean_env(), capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -61,7 +45,7 @@ def verify_messages(base_url: str, pact: Path, provider: str = PROVIDER) -> subp
 )
 def test_the_pact_verifier_cli_passes_message_pacts(pact: Path, provider: str, interactions: list[str]) -> None:
     with run_provider("--provider-states") as server:
-        result = verify_messages(server.base_url, pact, provider)
+        result = pact_verifier(server.base_url, "--file", str(pact), provider=provider)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "There were" not in result.stdout
     for description in interactions:
@@ -71,7 +55,7 @@ def test_the_pact_verifier_cli_passes_message_pacts(pact: Path, provider: str, i
 
 def test_an_event_kind_we_never_send_fails_and_names_the_mismatch() -> None:
     with run_provider("--provider-states") as server:
-        result = verify_messages(server.base_url, FIXTURES / "broken" / "archived-event.json")
+        result = pact_verifier(server.base_url, "--file", str(FIXTURES / "broken" / "archived-event.json"))
     assert result.returncode != 0
     assert "$.event -> Expected 'CREATED' to match '^(ARCHIVED)$'" in result.stdout
     assert "There were 1 pact failures" in result.stdout

@@ -9,13 +9,11 @@ the requests and the state changes.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
-from tests.process import clean_env, run_provider
+from tests.process import pact_verifier, run_provider
 
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 PROVIDER = "pactflow-example-provider-python"
@@ -77,39 +75,12 @@ PACT = {
 }
 
 
-def verify(base_url: str, pact: Path, *headers: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            PACT_CLI,
-            "verifier",
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            base_url.rsplit(":", 1)[1],
-            "--provider-name",
-            PROVIDER,
-            "--state-change-url",
-            base_url + PROVIDER_STATES_PATH,
-            "--state-change-teardown",
-            "--no-colour",
-            "--file",
-            str(pact),
-            *(arg for header in headers for arg in ("--header", header)),
-        ],
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_a_verifier_uses_the_state_values_and_the_token(tmp_path: Path) -> None:
     pact = tmp_path / "pact.json"
     pact.write_text(json.dumps(PACT), encoding="utf-8")
     with run_provider("--provider-states", env={"API_TOKEN": TOKEN}) as provider:
-        with_token = verify(provider.base_url, pact, f"Authorization=Bearer {TOKEN}")
-        without = verify(provider.base_url, pact)
+        with_token = pact_verifier(provider.base_url, "--file", str(pact), "--header", f"Authorization=Bearer {TOKEN}")
+        without = pact_verifier(provider.base_url, "--file", str(pact))
     assert with_token.returncode == 0, with_token.stdout + with_token.stderr
     assert without.returncode != 0, "the API answered without the token"
     assert "401" in without.stdout, without.stdout

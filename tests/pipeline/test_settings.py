@@ -12,14 +12,7 @@ from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No .env from the repository and no git repository around (tests/conftest.py clears the variables)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("outside_the_repository")
 
 
 def test_defaults() -> None:
@@ -60,9 +53,11 @@ def test_empty_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.pact_url is None
 
 
-def test_git_fallback(isolated: Path) -> None:
+def test_git_fallback(outside_the_repository: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=isolated, check=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=outside_the_repository, check=True, capture_output=True, text=True
+        ).stdout.strip()
 
     git("init", "-q", "-b", "trunk")
     git("-c", "user.name=t", "-c", "user.email=t@example.test", "commit", "-q", "--allow-empty", "-m", "x")

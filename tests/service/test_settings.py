@@ -10,14 +10,7 @@ import pytest
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
-
-
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No .env from the repository and no git repository around (tests/conftest.py clears the variables)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("outside_the_repository")
 
 
 def test_defaults() -> None:
@@ -49,11 +42,11 @@ def test_the_api_token_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings(ServerSettings).api_token is None, "empty counts as unset, like every setting"
 
 
-def test_dotenv_file_is_read(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dotenv_file_is_read(outside_the_repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(
         ServerSettings.model_config, "env_file", ".env"
     )  # as configured; tests/conftest.py turns it off
-    (isolated / ".env").write_text("PORT=9001\nPROVIDER_STATES_ENABLED=true\n")
+    (outside_the_repository / ".env").write_text("PORT=9001\nPROVIDER_STATES_ENABLED=true\n")
     settings = load_settings(ServerSettings)
     assert settings.port == 9001
     assert settings.provider_states_enabled is True
