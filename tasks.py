@@ -44,7 +44,7 @@ def test(c: Context, k: str = "", workers: int = 4) -> None:
 @task
 def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
-    jobs.verify(read(PipelineSettings))
+    jobs.verify(read(PipelineSettings), read(ServerSettings).api_token)
 
 
 @task(
@@ -127,25 +127,25 @@ def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 @task
 def ci(c: Context) -> None:
     """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
-    jobs.ci(c, read(PipelineSettings))
+    jobs.ci(c, read(PipelineSettings), read(ServerSettings).api_token)
 
 
 @task
 def fake_ci(c: Context) -> None:
     """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
-    jobs.ci(c, jobs.as_ci(read(PipelineSettings), new_version=True))
+    jobs.ci(c, jobs.as_ci(read(PipelineSettings), new_version=True), read(ServerSettings).api_token)
 
 
 @task
 def ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
-    jobs.ci_webhook(read(PipelineSettings))
+    jobs.ci_webhook(read(PipelineSettings), read(ServerSettings).api_token)
 
 
 @task
 def fake_ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
-    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), new_version=False))
+    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), new_version=False), read(ServerSettings).api_token)
 
 
 @task

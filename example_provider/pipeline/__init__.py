@@ -11,9 +11,9 @@
 
 `invoke verify`, from the task to the verifier:
 
-    tasks.verify(c)                          read(PipelineSettings)
-      -> jobs.verify(settings)               loads the verifier (and the app) only for the jobs that verify
-        -> verifier.verify(settings)         plan_verification, check_pact_source, serve_in_thread(create_app(...))
+    tasks.verify(c)                          read(PipelineSettings), and the server's API_TOKEN
+      -> jobs.verify(settings, token)        loads the verifier (and the app) only for the jobs that verify
+        -> verifier.verify(settings, token)  plan_verification, check_pact_source, serve_in_thread(create_app(...))
           -> run_verification(plan, url, token)   build_verifier: source, states, messages, token, publishing
             -> pact.Verifier.verify()
 """

@@ -48,12 +48,9 @@ def env_example() -> str:
         "# Copy to .env and uncomment what you need; real environment variables win over this file.",
         "# Generated from the settings classes by `invoke docs`.",
     ]
-    written: set[str] = set()
     for kind in ALL_SETTINGS:
         for field, info in kind.model_fields.items():
-            if (name := env_name(kind, field)) not in written:  # API_TOKEN: the server's, read by the pipeline too
-                written.add(name)
-                lines += ["", f"# {info.description}", f"# {name}={_default_text(info.default)}"]
+            lines += ["", f"# {info.description}", f"# {env_name(kind, field)}={_default_text(info.default)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ import os
 
 from invoke.context import Context
 from invoke.runners import Result
+from pydantic import SecretStr
 
 from example_provider.pipeline import commands, webhook
 from example_provider.pipeline.broker import Credentials, broker_request, check_broker, require_broker_url
@@ -30,18 +31,21 @@ def _broker_step(c: Context, settings: PipelineSettings, command: commands.Broke
         raise PipelineError(msg)
 
 
-def verify(settings: PipelineSettings, consequence: str = "") -> None:
-    """Verify the pacts the settings select; a `PipelineError` (saying why, then `consequence`) if that fails."""
+def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence: str = "") -> None:
+    """Verify the pacts the settings select against the app behind `api_token` (unset: a token of the run's own).
+
+    A `PipelineError`, saying why and then `consequence`, if that fails.
+    """
     # Imported here: the app and pact-python load only for the jobs that verify (a task starts in half the time).
     from example_provider.pipeline import verifier  # noqa: PLC0415
 
-    verifier.verify(settings, consequence)
+    verifier.verify(settings, api_token, consequence)
 
 
-def ci(c: Context, settings: PipelineSettings) -> None:
+def ci(c: Context, settings: PipelineSettings, api_token: SecretStr | None) -> None:
     """Verify (publishing when enabled), ask can-i-deploy, and deploy from the main branch only."""
     commands.check_ci(settings)
-    verify(settings, "; not asking can-i-deploy, nothing deployed")
+    verify(settings, api_token, "; not asking can-i-deploy, nothing deployed")
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
     _broker_step(c, settings, commands.can_i_deploy(settings), "can-i-deploy")
     decision = commands.deploy_decision(settings)
@@ -50,10 +54,10 @@ def ci(c: Context, settings: PipelineSettings) -> None:
         deploy(c, settings)
 
 
-def ci_webhook(settings: PipelineSettings) -> None:
+def ci_webhook(settings: PipelineSettings, api_token: SecretStr | None) -> None:
     """Verify only the pact at PACT_URL and publish the result; never deploy."""
     commands.check_webhook_build(settings)
-    verify(settings, "; the result tells the consumer")
+    verify(settings, api_token, "; the result tells the consumer")
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 

@@ -94,8 +94,6 @@ class PipelineSettings(BaseSettings):
     # This provider
     pacticipant: Name = Field("pactflow-example-provider-python", alias="PACTICIPANT")
     """This provider's name in pacts and broker."""
-    api_token: SecretStr | None = Field(None, alias="API_TOKEN")
-    """Token the verified app requires, as the server's; unset: a random one per run."""
     git_commit: str | None = Field(None, alias="GIT_COMMIT")
     """Provider version; default `git rev-parse`."""
     git_branch: str | None = Field(None, alias="GIT_BRANCH")

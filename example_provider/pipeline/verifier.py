@@ -175,8 +175,8 @@ def run_verification(plan: VerificationPlan, base_url: str, api_token: SecretStr
     return outcome
 
 
-def verify(settings: PipelineSettings, consequence: str = "") -> None:
-    """Verify the app against the pacts the settings select, saying what and why.
+def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence: str = "") -> None:
+    """Verify the app, authentication on (`api_token`: the server's API_TOKEN), against the pacts the settings select.
 
     Raises `PipelineError` before verifying anything when the settings or the pact source
     cannot be used, and when the verification fails: why, then `consequence`.
@@ -186,8 +186,8 @@ def verify(settings: PipelineSettings, consequence: str = "") -> None:
     if plan.skipped:
         print(plan.skipped, flush=True)
     check_pact_source(plan)
-    # The app as it runs, authentication on: with API_TOKEN, or a token of this run's own.
-    api_token = settings.api_token or SecretStr(secrets.token_urlsafe(32))
+    # The app as it runs, authentication on: with the server's API_TOKEN, or a token of this run's own.
+    api_token = api_token or SecretStr(secrets.token_urlsafe(32))
     with serve_in_thread(create_app(ProductRepository(), provider_states=True, api_token=api_token)) as base_url:
         outcome = run_verification(plan, base_url, api_token)
     for line in outcome.notes + outcome.problems:

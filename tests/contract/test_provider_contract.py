@@ -19,7 +19,7 @@ import pytest
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.settings import PipelineError, PipelineSettings
 from example_provider.pipeline.verifier import run_verification, verify
-from example_provider.settings import load_settings
+from example_provider.settings import ServerSettings, load_settings
 from tests.contract.conftest import API_TOKEN
 from tests.process import clean_env
 
@@ -33,7 +33,7 @@ JS_PROVIDER = "pactflow-example-provider"  # what the pact-js consumers call thi
 def test_provider_honours_pacts() -> None:
     """What `invoke verify` runs, with the same settings: the gate of every build."""
     try:
-        verify(load_settings(PipelineSettings))
+        verify(load_settings(PipelineSettings), load_settings(ServerSettings).api_token)
     except PipelineError as error:
         pytest.fail(str(error), pytrace=False)
 
