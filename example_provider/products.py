@@ -131,12 +131,12 @@ class ProductRepository:
 
         Under the lock, so changes are announced in the order they are made.
         """
-        catalog = Catalog(products)
+        catalog = Catalog(products)  # built first: a catalogue that cannot be made is never announced
         announce(product)
         self._catalog = catalog
 
     def _swap(self, products: tuple[Product, ...]) -> None:
-        """The one place the catalogue changes; callers hold the lock."""
+        """Swap in a new snapshot, unannounced (provider states, reset); callers hold the lock."""
         self._catalog = Catalog(products)
 
 
