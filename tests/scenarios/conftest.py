@@ -3,7 +3,7 @@
 Scenario tests drive the broker only through real tools: `invoke <task>` (which runs the real
 pact-python verifier and the real `pact` CLI) for the provider, and `pact broker ...` for what
 a consumer's pipeline would do. They read the outcome through the broker's public API
-(`tests.pipeline.broker_api`), so each scenario runs against either broker:
+(`tests.scenarios.broker_api`), so each scenario runs against either broker:
 
 - unset `PACT_BROKER_TEST_URL`: a fresh in-memory broker double per test;
 - `PACT_BROKER_TEST_URL` (with `PACT_BROKER_TEST_USERNAME` / `PACT_BROKER_TEST_PASSWORD`, or

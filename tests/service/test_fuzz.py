@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from example_provider.app import create_app
 from example_provider.pipeline.server import serve_in_thread
 
-#: The document the app serves at /openapi.json (tests/test_app.py checks they are the same).
+#: The document the app serves at /openapi.json (tests/service/test_app.py checks they are the same).
 schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 

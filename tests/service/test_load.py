@@ -8,7 +8,7 @@ catalogues.
 
 A state change made of two swaps shows up here only when a reader lands between them, which
 a few seconds of load may or may not hit (it did in CI once). That each change is a single
-swap is proven deterministically by tests/test_provider_states.py; this test proves the
+swap is proven deterministically by tests/service/test_provider_states.py; this test proves the
 whole server under concurrency.
 """
 

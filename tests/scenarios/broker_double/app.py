@@ -2,7 +2,7 @@
 
 It models the resources the real tools use — `pact broker publish|can-i-deploy|record-deployment|
 create-environment|list-environments|create-or-update-webhook|test-webhook` and the Rust verifier —
-and the ones the scenarios read back (tests/pipeline/broker_api.py), following pact-foundation/
+and the ones the scenarios read back (tests/scenarios/broker_api.py), following pact-foundation/
 pact_broker 2.113.0 wherever a verdict or a scenario depends on it. The same scenarios run against a
 real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how this was checked:
 
