@@ -11,8 +11,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from example_provider.app import JSON_UTF8, PUBLIC_PATHS, create_app
+from example_provider.app import PUBLIC_PATHS, create_app
 from example_provider.auth import require_bearer_token
+from example_provider.http_json import JSON_UTF8
 from example_provider.products import ProductRepository
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from example_provider.app import JSON_UTF8, create_app
+from example_provider.app import create_app
+from example_provider.http_json import JSON_UTF8
 from example_provider.pipeline.server import serve_in_thread
 
 

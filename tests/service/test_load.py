@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
-from example_provider.app import JSON_UTF8, create_app
+from example_provider.app import create_app
+from example_provider.http_json import JSON_UTF8
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import SEED_PRODUCTS, Product, ProductRepository
 from example_provider.provider_states import ProviderStates

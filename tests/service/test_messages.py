@@ -8,8 +8,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from example_provider.app import JSON_UTF8, create_app
+from example_provider.app import create_app
 from example_provider.events import EventKind, product_event
+from example_provider.http_json import JSON_UTF8
 from example_provider.messages import MessageError, known_messages, message_for
 from example_provider.products import ProductRepository
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH

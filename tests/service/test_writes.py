@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from example_provider.app import JSON_UTF8, MAX_BODY_BYTES, create_app
+from example_provider.app import MAX_BODY_BYTES, create_app
 from example_provider.events import EventKind, ProductEvent, PublishError, product_event
+from example_provider.http_json import JSON_UTF8
 from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
 
 PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
