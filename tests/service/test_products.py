@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -70,22 +71,6 @@ def test_every_change_is_a_new_snapshot() -> None:
     assert before.products == SEED_PRODUCTS  # the old snapshot is untouched
 
 
-def test_concurrent_writers_lose_no_update() -> None:
-    repository = ProductRepository([])
-    per_thread = 200
-
-    def write(prefix: str) -> None:
-        for i in range(per_thread):
-            repository.create(Product(id=f"{prefix}-{i}", type="T", name="n", version="v1"))
-
-    threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(repository.all()) == 4 * per_thread
-
-
 def test_with_and_without_product_add_replace_and_remove_by_id() -> None:
     renamed = SEED_PRODUCTS[1].model_copy(update={"name": "Renamed"})
     assert with_product(SEED_PRODUCTS, PIZZA) == (*SEED_PRODUCTS, PIZZA)
@@ -117,18 +102,24 @@ def test_update_that_raises_changes_nothing() -> None:
     assert repository.catalog is before
 
 
-def test_concurrent_updates_lose_no_change() -> None:
+def _create(repository: ProductRepository, product: Product) -> None:
+    repository.create(product)
+
+
+def _update(repository: ProductRepository, product: Product) -> None:
+    repository.update(functools.partial(with_product, product=product))
+
+
+@pytest.mark.parametrize("write", [_create, _update], ids=["create", "update"])
+def test_concurrent_writers_lose_no_change(write: Callable[[ProductRepository, Product], None]) -> None:
     repository = ProductRepository([])
     per_thread = 200
 
-    def add(product: Product, products: tuple[Product, ...]) -> tuple[Product, ...]:
-        return with_product(products, product)
-
-    def write(prefix: str) -> None:
+    def writes(prefix: str) -> None:
         for i in range(per_thread):
-            repository.update(functools.partial(add, Product(id=f"{prefix}-{i}", type="T", name="n", version="v1")))
+            write(repository, Product(id=f"{prefix}-{i}", type="T", name="n", version="v1"))
 
-    threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
+    threads = [threading.Thread(target=writes, args=(str(n),)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
