@@ -1,52 +1,52 @@
-"""The HTTP API: `create_app(...)` builds the FastAPI application around a repository.
+"""The HTTP API: `create_app(...)` builds the FastAPI application around a database.
 
-How it answers (UTF-8 JSON everywhere, errors included, and the docs) is `http_json.py`'s job.
+The engine is made, the schema prepared (`db.prepare`) and the relay started in the app's
+lifespan. How the API answers (UTF-8 JSON everywhere, errors included, and the docs) is
+`http_json.py`'s job; the routes are `routes.py`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Literal
-from urllib.parse import quote
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, HTTPException, Response
+from fastapi import Depends, FastAPI, Request
 from fastapi.params import Depends as Dependency
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
+from sqlalchemy import URL
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from example_provider import __version__
 from example_provider.auth import require_bearer_token
-from example_provider.events import EventKind, Publisher, PublishError, product_event
+from example_provider.db import database_url, make_engine, prepare
+from example_provider.events import Publisher, PublishError
 from example_provider.http_json import BodyLimit, JSONUTF8Response, add_docs, answer_errors_as_json
-from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
-from example_provider.publishers import LogPublisher
-from example_provider.verifier_endpoints import add_verifier_endpoints
+from example_provider.publishers import LogPublisher, SnsPublisher
+from example_provider.relay import Relay
+from example_provider.routes import MAX_BODY_BYTES, router
+from example_provider.settings import ServerSettings, SettingsError
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, add_verifier_endpoints, is_loopback
+
+logger = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # open even with an API token
-MAX_BODY_BYTES = 64 * 1024  # a larger request body is refused with 413 before it is read whole
-
-
-class ErrorBody(BaseModel):
-    detail: Any
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
 
 
 def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
-    repository: ProductRepository | None = None,
+    database: URL | str | None = None,
     *,
     provider_states: bool = False,
     allow_non_loopback: bool = False,
     api_token: SecretStr | None = None,
     dependencies: Sequence[Dependency] = (),
     publisher: Publisher | None = None,
+    relay: bool = True,
 ) -> FastAPI:
     """Build the API.
 
     Args:
-        repository: the products to serve; a freshly seeded one when omitted.
+        database: a SQLAlchemy URL; the SQLite file `example-provider.db` in the working folder when omitted.
         provider_states: also serve the endpoints Pact verifiers use (`verifier_endpoints.py`),
             which let any caller rewrite the data. For verification only.
         allow_non_loopback: accept state changes addressed to any host, not only loopback
@@ -54,9 +54,25 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         api_token: when given, every route but `PUBLIC_PATHS` answers 401 without
             `Authorization: Bearer <api_token>`, the state endpoint and routes added later included.
         dependencies: app-wide dependencies, applied to every route after the token check.
-        publisher: where the writes' product events go; the server log when omitted.
+        publisher: where the relay publishes product events; the server log when omitted.
+        relay: run the relay in this server (off when `example-provider relay` runs it).
     """
-    repository = repository if repository is not None else ProductRepository()
+    url = database if isinstance(database, URL) else database_url(database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(url)
+        prepare(engine)
+        app.state.engine = engine
+        app.state.relay = Relay(engine, publisher if publisher is not None else LogPublisher())
+        if relay:
+            app.state.relay.start()
+        try:
+            yield
+        finally:
+            app.state.relay.stop()
+            engine.dispose()
+
     if api_token is not None:
         dependencies = [Depends(require_bearer_token(api_token, public_paths=PUBLIC_PATHS)), *dependencies]
     app = FastAPI(
@@ -65,6 +81,7 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         description="Product API verified against its consumers' Pact contracts.",
         default_response_class=JSONUTF8Response,
         dependencies=list(dependencies),
+        lifespan=lifespan,
         openapi_url=None,  # served below, as UTF-8 JSON like every other response
         docs_url=None,
         redoc_url=None,
@@ -72,112 +89,67 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     answer_errors_as_json(app)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_: Request, error: Exception) -> JSONUTF8Response:
+        logger.warning("the database is unavailable: %s", str(error).splitlines()[0])
+        return JSONUTF8Response({"detail": "the database is unavailable: try again"}, status_code=503)
+
     add_docs(app)
-
-    @app.get("/health", tags=["operations"], openapi_extra={"security": [{}]})  # {}: open, token or not
-    async def health() -> Health:
-        """Readiness: the app is up and serving."""
-        return Health()
-
-    @app.get("/products", tags=["products"])
-    async def list_products() -> list[Product]:
-        """Every product in the catalogue."""
-        return list(repository.all())
-
-    @app.get("/product/{product_id}", tags=["products"], responses={404: {"model": ErrorBody}})
-    @app.get("/products/{product_id}", tags=["products"], responses={404: {"model": ErrorBody}})
-    async def get_product(product_id: str) -> Product:
-        """One product by id."""
-        product = repository.get(product_id)
-        if product is None:
-            raise HTTPException(status_code=404, detail=f"product {product_id!r} not found")
-        return product
-
-    _add_writes(app, repository, publisher if publisher is not None else LogPublisher())
+    app.include_router(router)
     if provider_states:
-        add_verifier_endpoints(app, repository, allow_non_loopback=allow_non_loopback)
+        add_verifier_endpoints(app, allow_non_loopback=allow_non_loopback)
     return app
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": description}
+def app_from_settings(settings: ServerSettings) -> FastAPI:
+    """The app as the settings say: what `example-provider` and `example_provider.main:app` serve.
+
+    Raises `SettingsError` for settings that cannot be served as they are.
+    """
+    check_exposure(settings)
+    if settings.api_token is None:
+        logger.warning("API_TOKEN is not set: the API accepts requests without a token")
+    if settings.provider_states_enabled:
+        logger.warning(
+            "provider-state endpoint ENABLED at POST %s (and %s): any caller%s can rewrite the data; "
+            "use it only to verify contracts, never in production",
+            PROVIDER_STATES_PATH,
+            MESSAGES_PATH,
+            " with the API token" if settings.api_token else "",
+        )
+    return create_app(
+        settings.database,
+        provider_states=settings.provider_states_enabled,
+        allow_non_loopback=settings.provider_states_allow_non_loopback,
+        api_token=settings.api_token,
+        publisher=events_publisher(settings),
+        relay=settings.relay_enabled,
+    )
 
 
-UNPUBLISHED = _error("The change's product event could not be published, so the change was not made: retry.")
-UNREADABLE = _error("The body cannot be read as JSON text.")
-TOO_LARGE = _error(f"The body is larger than {MAX_BODY_BYTES} bytes.")
-NOT_FOUND = _error("No product has this id.")
+def check_exposure(settings: ServerSettings) -> None:
+    """Refuse to expose the state-change endpoint beyond this machine unless asked to."""
+    if (
+        settings.provider_states_enabled
+        and not is_loopback(settings.host)
+        and not settings.provider_states_allow_non_loopback
+    ):
+        msg = (
+            "PROVIDER_STATES_ENABLED (--provider-states) on non-loopback HOST (--host) "
+            f"{settings.host!r} would let anyone rewrite the data: bind 127.0.0.1, or set "
+            "PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) if you mean it"
+        )
+        raise SettingsError(msg)
 
 
-@contextmanager
-def _write_errors() -> Iterator[None]:
-    """The repository's and the publisher's refusals, as the HTTP answers the routes document."""
+def events_publisher(settings: ServerSettings) -> Publisher:
+    """SNS when a topic is set (only then is boto3 loaded), else the server log."""
+    topic = settings.product_events_topic_arn
+    logger.info("product events go to %s", f"SNS topic {topic}" if topic else "the server log")
     try:
-        yield
-    except ProductExistsError as error:
-        raise HTTPException(status_code=409, detail=f"product {error.args[0]!r} already exists") from None
-    except ProductNotFoundError as error:
-        raise HTTPException(status_code=404, detail=f"product {error.args[0]!r} not found") from None
+        return SnsPublisher(topic) if topic else LogPublisher()
     except PublishError as error:
-        raise HTTPException(status_code=503, detail=f"{error}; nothing was changed, try again") from None
-
-
-def _add_writes(app: FastAPI, repository: ProductRepository, publisher: Publisher) -> None:
-    """The writes. Plain `def`s: publishing blocks, so FastAPI runs them in its thread pool."""
-
-    def publishing(kind: EventKind) -> Announce:
-        return lambda product: publisher.publish(product_event(product, kind))
-
-    created = {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}}}
-
-    @app.post(
-        "/products",
-        status_code=201,
-        tags=["products"],
-        responses={
-            201: created,
-            400: UNREADABLE,
-            409: _error("A product has this id."),
-            413: TOO_LARGE,
-            503: UNPUBLISHED,
-        },
-    )
-    def create_product(product: Product, response: Response) -> Product:
-        """Add a product; publishes a CREATED event."""
-        with _write_errors():
-            repository.create(product, publishing(EventKind.CREATED))
-        response.headers["Location"] = f"/products/{quote(product.id, safe='')}"
-        return product
-
-    @app.put(
-        "/products/{product_id}",
-        tags=["products"],
-        responses={
-            400: UNREADABLE,
-            404: NOT_FOUND,
-            413: TOO_LARGE,
-            422: _error("Invalid, or its id is not the path's."),
-            503: UNPUBLISHED,
-        },
-    )
-    def replace_product(product_id: str, product: Product) -> Product:
-        """Replace a product; publishes an UPDATED event."""
-        if product.id != product_id:
-            detail = f"the body's id {product.id!r} is not the path's {product_id!r}"
-            raise HTTPException(status_code=422, detail=detail)
-        with _write_errors():
-            repository.replace(product, publishing(EventKind.UPDATED))
-        return product
-
-    @app.delete(
-        "/products/{product_id}",
-        status_code=204,
-        response_class=Response,
-        tags=["products"],
-        responses={404: NOT_FOUND, 503: UNPUBLISHED},
-    )
-    def delete_product(product_id: str) -> Response:
-        """Remove a product; publishes a DELETED event carrying it."""
-        with _write_errors():
-            repository.delete(product_id, publishing(EventKind.DELETED))
-        return Response(status_code=204)
+        msg = f"PRODUCT_EVENTS_TOPIC_ARN: {error}"
+        raise SettingsError(msg) from None

@@ -1,9 +1,14 @@
-"""`example-provider`: serve the API with uvicorn. Flags override settings."""
+"""`example-provider`: serve the API with uvicorn, `migrate` its database, or run the event `relay`.
+
+Flags override settings.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,11 +16,13 @@ from typing import Any
 import uvicorn
 
 from example_provider import __version__
-from example_provider.app import create_app
-from example_provider.events import Publisher, PublishError
-from example_provider.publishers import LogPublisher, SnsPublisher
-from example_provider.settings import ServerSettings, SettingsError, load_settings
-from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, is_loopback
+from example_provider.app import check_exposure, events_publisher
+from example_provider.db import DatabaseError, check_schema, is_sqlite, make_engine, migrate, prepare, shown
+from example_provider.relay import Relay
+from example_provider.settings import ServerSettings, SettingsError, env_name, load_settings
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+
+APP = "example_provider.main:app"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,8 +30,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="example-provider",
         description="Serve the example product API. Every flag overrides its setting (env or .env).",
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=["serve", "migrate", "relay"],
+        default="serve",
+        help="serve (the default): the API; migrate: bring the database's schema up to date; "
+        "relay: publish the outbox's product events, for servers started with RELAY_ENABLED=false",
+    )
     parser.add_argument("--host", help="address to bind (HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (PORT, default 8000; 0 picks a free one)")
+    parser.add_argument("--workers", type=int, help="server processes (WORKERS, default 1; more need PostgreSQL)")
     parser.add_argument("--log-level", help="critical, error, warning, info, debug or trace (LOG_LEVEL)")
     parser.add_argument(
         "--access-log",
@@ -48,75 +64,81 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_exposure(settings: ServerSettings) -> None:
-    """Refuse to expose the state-change endpoint beyond this machine unless asked to."""
-    if (
-        settings.provider_states_enabled
-        and not is_loopback(settings.host)
-        and not settings.provider_states_allow_non_loopback
-    ):
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
+        "provider_states_enabled": args.provider_states,
+        "provider_states_allow_non_loopback": args.allow_non_loopback,
+    }
+    return {name: value for name, value in flags.items() if value is not None}
+
+
+def serve(settings: ServerSettings, overrides: dict[str, Any]) -> None:
+    """Check what can be checked in one line, then serve `example_provider.main:app` in each worker."""
+    check_exposure(settings)
+    if settings.workers > 1 and is_sqlite(settings.database):
         msg = (
-            "PROVIDER_STATES_ENABLED (--provider-states) on non-loopback HOST (--host) "
-            f"{settings.host!r} would let anyone rewrite the data: bind 127.0.0.1, or set "
-            "PROVIDER_STATES_ALLOW_NON_LOOPBACK=true (--allow-non-loopback) if you mean it"
+            f"WORKERS (--workers) {settings.workers}: SQLite serves one process; "
+            "set DATABASE_URL=postgresql+psycopg://... for more"
         )
         raise SettingsError(msg)
+    engine = make_engine(settings.database)
+    try:
+        prepare(engine)
+    finally:
+        engine.dispose()
+    # The workers build the app from the settings as `uvicorn example_provider.main:app` would: flags go as settings.
+    for name, value in overrides.items():
+        os.environ[env_name(ServerSettings, name)] = str(value).lower() if isinstance(value, bool) else str(value)
+    uvicorn.run(
+        APP,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+    )
 
 
-def events_publisher(settings: ServerSettings) -> Publisher:
-    """SNS when a topic is set (only then is boto3 loaded), else the server log."""
-    topic = settings.product_events_topic_arn
-    logging.getLogger(__name__).info("product events go to %s", f"SNS topic {topic}" if topic else "the server log")
-    return SnsPublisher(topic) if topic else LogPublisher()
+def run_relay(settings: ServerSettings) -> None:
+    """Publish the outbox until SIGTERM or Ctrl-C."""
+    engine = make_engine(settings.database)
+    check_schema(engine)
+    relay = Relay(engine, events_publisher(settings))
+    signal.signal(signal.SIGTERM, lambda *_: relay.stop())
+    logging.getLogger(__name__).info("relaying product events from %s", shown(settings.database))
+    try:
+        relay.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    overrides: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("host", args.host),
-            ("port", args.port),
-            ("log_level", args.log_level),
-            ("access_log", args.access_log),
-            ("provider_states_enabled", args.provider_states),
-            ("provider_states_allow_non_loopback", args.allow_non_loopback),
-        )
-        if value is not None
-    }
+    overrides = _overrides(args)
     try:
         settings = load_settings(ServerSettings, **overrides)
-        check_exposure(settings)
+        logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
+        if args.command == "migrate":
+            engine = make_engine(settings.database)
+            migrate(engine)
+            print(f"example-provider: {shown(settings.database)} is migrated")  # noqa: T201 - CLI output
+        elif args.command == "relay":
+            run_relay(settings)
+        else:
+            serve(settings, overrides)
     except SettingsError as error:
         print(f"example-provider: {error}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1
-
-    logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG")
-    logger = logging.getLogger(__name__)
-    if settings.api_token is None:
-        logger.warning("API_TOKEN is not set: the API accepts requests without a token")
-    if settings.provider_states_enabled:
-        logger.warning(
-            "provider-state endpoint ENABLED at POST %s (and %s): any caller%s can rewrite the data; "
-            "use it only to verify contracts, never in production",
-            PROVIDER_STATES_PATH,
-            MESSAGES_PATH,
-            " with the API token" if settings.api_token else "",
-        )
-    try:
-        publisher = events_publisher(settings)
-    except PublishError as error:
-        print(f"example-provider: PRODUCT_EVENTS_TOPIC_ARN: {error}", file=sys.stderr)  # noqa: T201 - CLI output
+    except DatabaseError as error:
+        print(f"example-provider: DATABASE_URL: {error}", file=sys.stderr)  # noqa: T201 - CLI output
         return 1
-    app = create_app(
-        provider_states=settings.provider_states_enabled,
-        allow_non_loopback=settings.provider_states_allow_non_loopback,
-        api_token=settings.api_token,
-        publisher=publisher,
-    )
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log
-    )
     return 0
 
 

@@ -1,19 +1,22 @@
-"""Product events: the one builder of the event a write publishes, and the port its publishers fill.
+"""Product events: the one builder of the event a write stores, and the port its publishers fill.
 
-`product_event(product, kind)` is the only place an event is made: the server publishes what it
-builds, and the message verification (`messages.py`) answers with what it builds, so the
-contract verified is the one kept. A `Publisher` sends events (`publishers.py`: the server log
-by default, Amazon SNS when a topic is set) and raises `PublishError` when it cannot.
+`product_event(product, kind)` is the only place an event is made: a write stores what it builds
+in the outbox, the relay publishes what was stored, and the message verification (`messages.py`)
+answers with what it builds, so the contract verified is the one kept. A `Publisher` sends events
+(`publishers.py`: the server log by default, Amazon SNS when a topic is set) and raises
+`PublishError` when it cannot.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from example_provider.products import Product
+if TYPE_CHECKING:
+    from example_provider.products import Product
 
 TOPIC = "products"
 CONTENT_TYPE = "application/json"
@@ -29,6 +32,8 @@ class EventKind(StrEnum):
 class ProductEvent:
     """What a product event consumer receives: JSON contents, and metadata beside them."""
 
+    event_id: str  # unique per change: a consumer drops a repeated delivery by it
+    product_id: str  # events of one product are published in the order their changes committed
     contents: dict[str, str]
     metadata: dict[str, str]
 
@@ -40,14 +45,17 @@ class ProductEvent:
 
 def product_event(product: Product, kind: EventKind) -> ProductEvent:
     """The event announcing that `product` was created, updated or deleted (then it is the one deleted)."""
+    event_id = str(uuid.uuid4())
     return ProductEvent(
+        event_id=event_id,
+        product_id=product.id,
         contents={**product.model_dump(), "event": kind.value},
-        metadata={"Content-Type": CONTENT_TYPE, "topic": TOPIC},
+        metadata={"Content-Type": CONTENT_TYPE, "topic": TOPIC, "eventId": event_id},
     )
 
 
 class PublishError(RuntimeError):
-    """The event could not be published; the message is one line, safe to show a client."""
+    """The event could not be published; the message is one line, safe to log."""
 
 
 class Publisher(Protocol):

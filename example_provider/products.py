@@ -1,19 +1,29 @@
-"""The product domain: the `Product` model and a thread-safe in-memory `ProductRepository`."""
+"""The product domain: the `Product` the API serves, and the catalogue's reads and writes through a `Session`.
+
+Each write changes the product's row and stores its event in the outbox in one transaction, and
+commits: the change and its event exist together or not at all (`relay.py` publishes the event).
+Each write's first statement changes the row, so it holds the row's lock (PostgreSQL) or the
+database's write lock (SQLite) from the start: writes of one product, and their events, are
+ordered the way they commit.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+import json
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from example_provider.events import EventKind, product_event
+from example_provider.models import OutboxRow, ProductRow
 
 
 class Product(BaseModel):
     """A product of the catalogue, as the API serves it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
     id: str = Field(pattern=r"^[^/]+$")  # a path segment: `/products/{id}` must reach it
     type: str
@@ -29,14 +39,6 @@ class ProductNotFoundError(LookupError):
     """No product with this id is in the catalogue."""
 
 
-#: Told of a change under the write lock, before anyone can see it; raising cancels the change.
-Announce = Callable[[Product], None]
-
-
-def _silently(_: Product) -> None:
-    """The announcement of a change nobody is told about."""
-
-
 SEED_PRODUCTS: tuple[Product, ...] = (
     Product(id="09", type="CREDIT_CARD", name="Gem Visa", version="v1"),
     Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1"),
@@ -44,109 +46,78 @@ SEED_PRODUCTS: tuple[Product, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    """An immutable snapshot of the repository: readers never see a change half made."""
-
-    products: tuple[Product, ...]
-    by_id: Mapping[str, Product] = field(init=False)
-
-    def __post_init__(self) -> None:
-        by_id = {p.id: p for p in self.products}
-        if len(by_id) != len(self.products):
-            msg = "a catalog cannot hold two products with the same id"
-            raise ValueError(msg)
-        object.__setattr__(self, "by_id", MappingProxyType(by_id))
+def all_products(session: Session) -> list[Product]:
+    return [Product.model_validate(row) for row in session.scalars(select(ProductRow).order_by(ProductRow.id))]
 
 
-class ProductRepository:
-    """In-memory products, safe to read and change from many threads at once.
-
-    Every change builds a new `Catalog` under a lock and swaps it in with one assignment,
-    so readers take no lock and always see a whole catalogue, before or after a change.
-    The API's writes (`create`, `replace`, `delete`) also announce each change (publish its
-    event) under the lock, before the swap: a change whose announcement fails is not made.
-    """
-
-    def __init__(self, products: Iterable[Product] = SEED_PRODUCTS) -> None:
-        self._seed = tuple(products)
-        self._lock = threading.Lock()
-        self._catalog = Catalog(self._seed)
-
-    @property
-    def catalog(self) -> Catalog:
-        """The current snapshot; compare snapshots with `is` to detect a change."""
-        return self._catalog
-
-    @property
-    def seed(self) -> tuple[Product, ...]:
-        """The products the repository was created with, and that `reset` restores."""
-        return self._seed
-
-    def all(self) -> tuple[Product, ...]:
-        return self._catalog.products
-
-    def get(self, product_id: str) -> Product | None:
-        return self._catalog.by_id.get(product_id)
-
-    def update(self, change: Callable[[tuple[Product, ...]], Iterable[Product]]) -> None:
-        """Swap in `change(current products)` in one step, under the lock.
-
-        The way to change the catalogue relative to what it holds (a provider state that adds
-        a product on top of the states before it): no other change lands between the read
-        and the swap. When `change` raises, nothing changes.
-        """
-        with self._lock:
-            self._swap(tuple(change(self._catalog.products)))
-
-    def create(self, product: Product, announce: Announce = _silently) -> None:
-        """Add a new product; `ProductExistsError` if its id is taken."""
-        with self._lock:
-            if product.id in self._catalog.by_id:
-                raise ProductExistsError(product.id)
-            self._commit(with_product(self._catalog.products, product), announce, product)
-
-    def replace(self, product: Product, announce: Announce = _silently) -> None:
-        """Replace the product with the same id in place; `ProductNotFoundError` if there is none."""
-        with self._lock:
-            if product.id not in self._catalog.by_id:
-                raise ProductNotFoundError(product.id)
-            self._commit(with_product(self._catalog.products, product), announce, product)
-
-    def delete(self, product_id: str, announce: Announce = _silently) -> Product:
-        """Remove the product and return it; `ProductNotFoundError` if there is none."""
-        with self._lock:
-            product = self._catalog.by_id.get(product_id)
-            if product is None:
-                raise ProductNotFoundError(product_id)
-            self._commit(without_product(self._catalog.products, product_id), announce, product)
-            return product
-
-    def reset(self) -> None:
-        """Back to the products the repository was created with."""
-        self.update(lambda _: self._seed)
-
-    def _commit(self, products: tuple[Product, ...], announce: Announce, product: Product) -> None:
-        """Announce the change, then make it: if the announcement fails, nothing changed.
-
-        Under the lock, so changes are announced in the order they are made.
-        """
-        catalog = Catalog(products)  # built first: a catalogue that cannot be made is never announced
-        announce(product)
-        self._catalog = catalog
-
-    def _swap(self, products: tuple[Product, ...]) -> None:
-        """Swap in a new snapshot, unannounced (provider states, reset); callers hold the lock."""
-        self._catalog = Catalog(products)
+def get_product(session: Session, product_id: str) -> Product | None:
+    row = session.get(ProductRow, product_id)
+    return None if row is None else Product.model_validate(row)
 
 
-def with_product(products: tuple[Product, ...], product: Product) -> tuple[Product, ...]:
-    """`products` with `product` added at the end, or replacing the one with its id in place."""
-    if any(p.id == product.id for p in products):
-        return tuple(product if p.id == product.id else p for p in products)
-    return (*products, product)
+def create(session: Session, product: Product) -> None:
+    """Add a new product and its CREATED event; `ProductExistsError` if its id is taken."""
+    session.add(ProductRow(**product.model_dump()))
+    try:
+        session.flush()  # PostgreSQL: a racing create of the same id waits here, then fails
+    except IntegrityError:
+        session.rollback()
+        raise ProductExistsError(product.id) from None
+    _commit_with_event(session, product, EventKind.CREATED)
 
 
-def without_product(products: tuple[Product, ...], product_id: str) -> tuple[Product, ...]:
-    """`products` without the one with `product_id`, if it is there."""
-    return tuple(p for p in products if p.id != product_id)
+def replace(session: Session, product: Product) -> None:
+    """Replace the product with the same id and store its UPDATED event; `ProductNotFoundError` if there is none."""
+    changed = session.execute(
+        update(ProductRow)
+        .where(ProductRow.id == product.id)
+        .values(type=product.type, name=product.name, version=product.version)
+        .returning(ProductRow.id)
+    ).first()
+    if changed is None:
+        session.rollback()
+        raise ProductNotFoundError(product.id)
+    _commit_with_event(session, product, EventKind.UPDATED)
+
+
+def delete_product(session: Session, product_id: str) -> Product:
+    """Remove the product and store its DELETED event (the product as it was); `ProductNotFoundError` if none."""
+    columns = (ProductRow.id, ProductRow.type, ProductRow.name, ProductRow.version)
+    row = session.execute(delete(ProductRow).where(ProductRow.id == product_id).returning(*columns)).first()
+    if row is None:
+        session.rollback()
+        raise ProductNotFoundError(product_id)
+    product = Product.model_validate(row._asdict())
+    _commit_with_event(session, product, EventKind.DELETED)
+    return product
+
+
+def _commit_with_event(session: Session, product: Product, kind: EventKind) -> None:
+    event = product_event(product, kind)
+    session.add(
+        OutboxRow(
+            event_id=event.event_id,
+            product_id=event.product_id,
+            body=event.body.decode(),
+            event_metadata=json.dumps(event.metadata),
+        )
+    )
+    session.commit()
+
+
+# Changes without events, for provider states: they set up data, they are not the catalogue's history.
+
+
+def put(session: Session, product: Product) -> None:
+    """Add the product, or replace the one with its id."""
+    session.merge(ProductRow(**product.model_dump()))
+
+
+def remove(session: Session, product_id: str) -> None:
+    session.execute(delete(ProductRow).where(ProductRow.id == product_id))
+
+
+def restore_seed(session: Session) -> None:
+    """Clean, then seed: delete every product, then insert the seed's."""
+    session.execute(delete(ProductRow))
+    session.add_all(ProductRow(**product.model_dump()) for product in SEED_PRODUCTS)

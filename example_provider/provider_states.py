@@ -1,33 +1,33 @@
-"""The consumers' named provider states, as setup functions on a repository.
+"""The consumers' named provider states, as small functions that change rows in the database.
 
 One registry serves every way of verifying: the verifier in `invoke verify` and external
-verifiers alike reach it through the opt-in `POST /_pact/provider-states` endpoint (`app.py`).
+verifiers alike reach it through the opt-in `POST /_pact/provider-states` endpoint
+(`verifier_endpoints.py`), which commits each change in one transaction.
 
 States compose: the verifier sets up an interaction's states one by one, in the pact's order,
-and each applies one change on top of the catalogue the ones before it left. Teardown, a
-failing setup and the no-state hook all return to the seed, so every interaction starts there.
+and each changes the rows the ones before it left. Teardown, a failing setup and the no-state
+hook restore the seed by clean-then-seed (delete every product, insert the seed's), so every
+interaction starts there.
 
-To add a state: write a function `(repository, params) -> Mapping | None` that makes one
-`repository.update(...)` (read and swap under one lock: no reader sees half a change), and
-register it in `_SETUPS` under the exact name the consumer uses. What it returns, such as
-`{"id": "12"}`, is what the consumer's `fromProviderState` expressions resolve against.
+To add a state: write a function `(session, params) -> Mapping | None` that changes rows through
+`products.py`, and register it in `_SETUPS` under the exact name the consumer uses. What it
+returns, such as `{"id": "12"}`, is what the consumer's `fromProviderState` expressions resolve
+against.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
-from example_provider.products import Product, ProductRepository, with_product, without_product
+from sqlalchemy.orm import Session
 
-logger = logging.getLogger(__name__)
+from example_provider import products
+from example_provider.products import SEED_PRODUCTS, Product
 
-Action = Literal["setup", "teardown"]
 Params = Mapping[str, Any]
 StateValues = Mapping[str, Any]
-StateSetup = Callable[[ProductRepository, Params], StateValues | None]
+StateSetup = Callable[[Session, Params], StateValues | None]
 
 #: The product a state puts in place when the consumer's params do not say otherwise.
 DEFAULT_PRODUCT = Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1")
@@ -53,28 +53,28 @@ def _param(params: Params, name: str, default: str) -> str:
     return str(value)
 
 
-def _product_exists(repository: ProductRepository, params: Params) -> StateValues:
+def _product_exists(session: Session, params: Params) -> StateValues:
     """The product the params describe (`id`, `name`, `type`, `version`), added or replacing its id."""
     fields = DEFAULT_PRODUCT.model_dump()
     product = Product(**{name: _param(params, name, default) for name, default in fields.items()})
-    repository.update(lambda products: with_product(products, product))
+    products.put(session, product)
     return {"id": product.id}
 
 
-def _product_does_not_exist(repository: ProductRepository, params: Params) -> None:
+def _product_does_not_exist(session: Session, params: Params) -> None:
     # No {"id": ...}: it would overwrite the id a state before it handed back.
-    product_id = _param(params, "id", "11")
-    repository.update(lambda products: without_product(products, product_id))
+    products.remove(session, _param(params, "id", "11"))
 
 
-def _products_exist(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
-    """The seed's products in place on top of the current catalogue; what other states added stays."""
-    repository.update(lambda products: functools.reduce(with_product, repository.seed, products))
+def _products_exist(session: Session, params: Params) -> None:  # noqa: ARG001
+    """The seed's products in place on top of the current rows; what other states added stays."""
+    for product in SEED_PRODUCTS:
+        products.put(session, product)
 
 
-def _seeded(repository: ProductRepository, params: Params) -> None:  # noqa: ARG001
+def _seeded(session: Session, params: Params) -> None:  # noqa: ARG001
     """The seeded catalogue, where every interaction starts."""
-    repository.reset()
+    products.restore_seed(session)
 
 
 _SETUPS: dict[str, StateSetup] = {
@@ -93,49 +93,18 @@ def known_states() -> list[str]:
     return [name for name in _SETUPS if name]
 
 
-class ProviderStates:
-    """Applies provider states to one repository.
+def set_up(session: Session, state: str, params: Params) -> dict[str, Any]:
+    """Change the rows as `state` says, uncommitted; the values it hands back (`{}` when none)."""
+    setup = _SETUPS.get(state)
+    if setup is None:
+        raise UnknownProviderStateError(state)
+    return dict(setup(session, params) or {})
 
-    Setup changes the current catalogue; teardown, and any setup that fails, restore the seed,
-    so no interaction sees data another one, or a half-made state, left behind.
-    """
 
-    def __init__(self, repository: ProductRepository) -> None:
-        self.repository = repository
-        #: What this interaction's setups handed back, merged: what its message is about.
-        self.values: dict[str, Any] = {}
-
-    def handle(self, state: str, action: Action = "setup", parameters: Params | None = None) -> StateValues:
-        """Set up or tear down `state`; the values a setup hands back (`{}` when none).
-
-        The signature is the one pact-python calls. Errors are logged here with their traceback
-        before they propagate: pact-python only reports a failing state handler as "error
-        sending request" (pact-python #1665).
-        """
-        params = parameters or {}
-        try:
-            values = self._apply(state, action, params)
-        except Exception:
-            self.repository.reset()
-            self.values = {}
-            logger.exception(
-                "provider state %r (%s, params=%r) failed; the seed is restored", state, action, dict(params)
-            )
-            raise
-        logger.info("provider state %r: %s done (params=%r)", state, action, dict(params))
-        return values
-
-    def _apply(self, state: str, action: str, params: Params) -> StateValues:
-        setup = _SETUPS.get(state)
-        if setup is None:
-            raise UnknownProviderStateError(state)
-        if action == "setup":
-            values = dict(setup(self.repository, params) or {})
-            self.values.update(values)
-            return values
-        if action == "teardown":
-            self.repository.reset()
-            self.values = {}
-            return {}
-        msg = f"provider state action must be 'setup' or 'teardown', got {action!r}"
-        raise ValueError(msg)
+def set_up_all(session: Session, states: Iterable[tuple[str, Params]]) -> dict[str, Any]:
+    """An interaction's states from the seed, uncommitted: the values they hand back, merged in order."""
+    products.restore_seed(session)
+    values: dict[str, Any] = {}
+    for state, params in states:
+        values.update(set_up(session, state, params))
+    return values

@@ -3,8 +3,9 @@
 boto3 is imported only when an `SnsPublisher` is made, so a server without a topic never loads
 it. The client is configured the standard boto3 way (region, credentials, and
 `AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL` for an emulator, all read by boto3 itself) in the
-topic's region (its ARN's), with short timeouts and few attempts, so an unreachable topic fails
-the write in seconds.
+topic's region (its ARN's), with short timeouts and few attempts, so the relay learns of an
+unreachable topic in seconds and retries later. A FIFO topic (`.fifo`) gets each product's events
+in one message group, deduplicated by event id.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SnsPublisher:
 
     def __init__(self, topic_arn: str, client: SNSClient | None = None) -> None:
         self.topic_arn = topic_arn
+        self.fifo = topic_arn.endswith(".fifo")
         if client is None:
             import boto3  # noqa: PLC0415 - only a server with a topic loads boto3
             from botocore.config import Config  # noqa: PLC0415
@@ -56,18 +58,20 @@ class SnsPublisher:
 
     def publish(self, event: ProductEvent) -> None:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - loaded with boto3 already
+        from botocore.parsers import ResponseParserError  # noqa: PLC0415
 
         attributes: dict[str, MessageAttributeValueTypeDef] = {
             name: {"DataType": "String", "StringValue": value} for name, value in event.metadata.items()
         }
+        fifo = {"MessageGroupId": event.product_id, "MessageDeduplicationId": event.event_id} if self.fifo else {}
         try:
-            self._client.publish(TopicArn=self.topic_arn, Message=event.body.decode(), MessageAttributes=attributes)
+            self._client.publish(
+                TopicArn=self.topic_arn, Message=event.body.decode(), MessageAttributes=attributes, **fifo
+            )
         except ClientError as error:
-            logger.warning("SNS refused the product event: %s", error)
             code = error.response.get("Error", {}).get("Code", "an error")
-            msg = f"the product event was not published (SNS answered {code})"
+            msg = f"SNS refused the product event ({code})"
             raise PublishError(msg) from None
-        except BotoCoreError as error:
-            logger.warning("SNS could not be reached: %s", error)
-            msg = f"the product event was not published ({type(error).__name__})"
+        except (BotoCoreError, ResponseParserError) as error:  # unreachable, timed out, or not SNS answering
+            msg = f"SNS could not take the product event ({type(error).__name__})"
             raise PublishError(msg) from None

@@ -7,10 +7,13 @@ Starting the server needs no git, no broker and no AWS. The pipeline's settings 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL
 
 
 class SettingsError(ValueError):
@@ -51,10 +54,32 @@ class ServerSettings(BaseSettings):
     """Allow those endpoints beyond loopback (e.g. inside a container)."""
     api_token: SecretStr | None = Field(None, alias="API_TOKEN")
     """Bearer token every request needs, except /health and the docs (unset: the API is open)."""
+    database_url: SecretStr | None = Field(None, alias="DATABASE_URL")
+    """The database, a SQLAlchemy URL: sqlite:///<file> or postgresql+psycopg://... (unset: ./example-provider.db)."""
+    workers: int = Field(1, alias="WORKERS", ge=1)
+    """Server processes (more than 1 needs PostgreSQL)."""
+    relay_enabled: bool = Field(True, alias="RELAY_ENABLED")
+    """Publish the outbox's product events from this server (false: `example-provider relay` does)."""
     product_events_topic_arn: str | None = Field(
         None, alias="PRODUCT_EVENTS_TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w.-]+$"
     )
     """Publish product events to this SNS topic (boto3 reads the AWS_* settings); unset: the server log."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _parses(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from example_provider.db import database_url  # noqa: PLC0415 - the pipeline's tasks need no SQLAlchemy
+
+            database_url(value.get_secret_value())
+        return value
+
+    @property
+    def database(self) -> URL:
+        """DATABASE_URL parsed, or the default SQLite file."""
+        from example_provider.db import database_url  # noqa: PLC0415
+
+        return database_url(self.database_url.get_secret_value() if self.database_url else None)
 
 
 S = TypeVar("S", bound=BaseSettings)

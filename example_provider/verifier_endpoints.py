@@ -1,8 +1,9 @@
 """The opt-in endpoints Pact verifiers use: provider-state changes, and messages.
 
 Only `create_app(..., provider_states=True)` serves them: whoever reaches them can rewrite the
-data. Both take only JSON (a web page's simple cross-site POST cannot) addressed to a loopback
-host (a DNS-rebinding name cannot), unless `allow_non_loopback`. Failures answer 400, not 500:
+data, every product row of the database. Both take only JSON (a web page's simple cross-site
+POST cannot) addressed to a loopback host (a DNS-rebinding name cannot), unless
+`allow_non_loopback`. Failures answer 400, not 500:
 verifiers retry a 5xx for minutes, and what failed once fails again.
 """
 
@@ -11,15 +12,19 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import logging
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
 from pydantic import BaseModel, Field
 
+from example_provider import products
+from example_provider.deps import SessionDep
 from example_provider.messages import MessageError, message_for
-from example_provider.products import ProductRepository
-from example_provider.provider_states import DEFAULT_PRODUCT, ProviderStates, UnknownProviderStateError
+from example_provider.provider_states import DEFAULT_PRODUCT, UnknownProviderStateError, set_up, set_up_all
+
+logger = logging.getLogger(__name__)
 
 PROVIDER_STATES_PATH = "/_pact/provider-states"
 MESSAGES_PATH = "/_pact/messages"
@@ -33,10 +38,17 @@ class ProviderStateChange(BaseModel):
     action: Literal["setup", "teardown"] = "setup"
 
 
+class ProviderState(BaseModel):
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class MessageRequest(BaseModel):
-    """The body Pact verifiers send to a message transport (its `providerStates` were set up already)."""
+    """The body Pact verifiers send to a message transport."""
 
     description: str
+    provider_states: list[ProviderState] = Field(default_factory=list, alias="providerStates")
+    request: Any = None  # only a synchronous (request/response) message has one
 
 
 def is_loopback(host: str) -> bool:
@@ -57,9 +69,8 @@ def _hostname(host_header: str) -> str:
         return ""
 
 
-def add_verifier_endpoints(app: FastAPI, repository: ProductRepository, *, allow_non_loopback: bool) -> None:
+def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
     """Serve `POST /_pact/provider-states` and `POST /_pact/messages` on `app`."""
-    states = ProviderStates(repository)
 
     def from_a_local_verifier(host: Annotated[str, Header()] = "", content_type: Annotated[str, Header()] = "") -> None:
         """Refuse what a web page could send: a simple cross-site POST, or a DNS-rebinding host name."""
@@ -71,31 +82,52 @@ def add_verifier_endpoints(app: FastAPI, repository: ProductRepository, *, allow
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    def change_provider_state(change: ProviderStateChange) -> dict[str, Any]:
-        """Set up or tear down a provider state; answers the values the setup hands back.
+    def change_provider_state(change: ProviderStateChange, session: SessionDep) -> dict[str, Any]:
+        """Set up or tear down a provider state in one transaction; answers the values a setup hands back.
 
         Verifiers resolve the consumer's `fromProviderState` expressions against this object,
-        merged with the state's params. A plain `def`: a state waits for the repository's lock,
-        which a write holds while it publishes, so it runs in the thread pool, not the event loop.
+        merged with the state's params. Teardown restores the seed; so does a failed setup,
+        which answers 400 saying why.
         """
         try:
-            return dict(states.handle(change.state, change.action, change.params))
-        except UnknownProviderStateError as error:
-            raise HTTPException(status_code=400, detail=str(error)) from None
-        except Exception as error:  # noqa: BLE001 - logged with its traceback by ProviderStates.handle
-            raise HTTPException(status_code=400, detail=f"provider state {change.state!r} failed: {error}") from None
+            if change.action == "teardown":
+                products.restore_seed(session)
+                values = {}
+            else:
+                values = set_up(session, change.state, change.params)
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            products.restore_seed(session)
+            session.commit()
+            unknown = isinstance(error, UnknownProviderStateError)
+            detail = str(error) if unknown else f"provider state {change.state!r} failed: {error}"
+            logger.warning("%s; the seed is restored", detail)
+            logger.debug("provider state %r (%s, params=%r)", change.state, change.action, change.params, exc_info=True)
+            raise HTTPException(status_code=400, detail=detail) from None
+        return values
 
     @app.post(MESSAGES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    async def message(request: MessageRequest) -> Response:
+    def message(request: MessageRequest, session: SessionDep) -> Response:
         """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header.
 
-        The message is about the product the interaction's states handed back (`{"id": ...}`).
+        The message is about the product the interaction's own states (in the request) hand back
+        (`{"id": ...}`). They are applied again in a transaction that is rolled back: the
+        verifier set them up already, and nothing of an earlier interaction can leak in.
         """
-        product_id = str(states.values.get("id", DEFAULT_PRODUCT.id))
+        if request.request is not None:
+            detail = (
+                f"{request.description!r} is a synchronous (request/response) message: "
+                "this provider publishes events and answers no message requests"
+            )
+            raise HTTPException(status_code=400, detail=detail)
         try:
-            event = message_for(request.description, product_id, repository)
-        except MessageError as error:
+            values = set_up_all(session, [(state.name, state.params) for state in request.provider_states])
+            event = message_for(request.description, str(values.get("id", DEFAULT_PRODUCT.id)), session)
+        except (MessageError, UnknownProviderStateError, ValueError) as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
+        finally:
+            session.rollback()
         metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()
         return Response(
             event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}

@@ -1,13 +1,18 @@
-"""Test-wide set-up: the pact tools never call home, and tests do not see the developer's settings."""
+"""Test-wide set-up: the pact tools never call home, tests do not see the developer's settings, and databases."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import URL
+from sqlalchemy.orm import Session
 
+from example_provider.db import database_url, make_engine, migrate
 from example_provider.pipeline.docs import ALL_SETTINGS, environment_variables
+from tests.postgres import Databases, postgres_server
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,3 +42,40 @@ def outside_the_repository(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> P
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Databases]:
+    """One throwaway PostgreSQL server per test process (or DATABASE_TEST_URL's), for fresh databases."""
+    with postgres_server() as server:
+        databases = Databases(server)
+        yield databases
+        databases.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> URL:
+    """A fresh, migrated and seeded database: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = database_url(f"sqlite:///{tmp_path / 'catalogue.db'}")
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        return url
+    databases: Databases = request.getfixturevalue("postgres")
+    return databases.new()
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> URL:
+    """A fresh SQLite file (created and migrated by the app that opens it), for tests about one engine."""
+    return database_url(f"sqlite:///{tmp_path / 'catalogue.db'}")
+
+
+@pytest.fixture
+def session(database: URL) -> Iterator[Session]:
+    """A session on `database`, for looking at the rows a test's app changed."""
+    engine = make_engine(database)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()

@@ -44,11 +44,16 @@ def serve_in_thread(app: ASGIApp, ready_path: str = "/health") -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     base_url = f"http://{LOOPBACK}:{port}"
     try:
+        while not server.started and thread.is_alive():  # the lifespan (the database) may fail
+            time.sleep(0.01)
+        if not server.started:
+            msg = "the app did not start: see its error above"
+            raise RuntimeError(msg)
         wait_until_answering(base_url + ready_path)
         yield base_url
     finally:

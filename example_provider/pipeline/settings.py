@@ -91,6 +91,8 @@ class PipelineSettings(BaseSettings):
     """Verify only interactions with this provider state (regex)."""
     no_state_filter: bool = Field(False, alias="PACT_PROVIDER_NO_STATE")
     """Verify only interactions without a provider state."""
+    verify_database_url: SecretStr | None = Field(None, alias="VERIFY_DATABASE_URL")
+    """PostgreSQL for verification (its rows are replaced; never DATABASE_URL); unset: a fresh SQLite file."""
     # This provider
     pacticipant: Name = Field("pactflow-example-provider-python", alias="PACTICIPANT")
     """This provider's name in pacts and broker."""

@@ -7,21 +7,25 @@ real uvicorn server on loopback. The negative controls use `run_verification`, t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from pact import Verifier
 from pydantic import SecretStr
+from sqlalchemy import URL
 
 from example_provider.app import create_app
+from example_provider.db import DatabaseError, database_url, make_engine, migrate
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.settings import PipelineError, PipelineSettings
-from example_provider.products import ProductRepository
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 
@@ -188,14 +192,38 @@ def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence:
     check_pact_source(plan)
     # The app as it runs, authentication on: with the server's API_TOKEN, or a token of this run's own.
     api_token = api_token or SecretStr(secrets.token_urlsafe(32))
-    with serve_in_thread(create_app(ProductRepository(), provider_states=True, api_token=api_token)) as base_url:
-        outcome = run_verification(plan, base_url, api_token)
+    with verification_database(settings.verify_database_url) as database:
+        app = create_app(database, provider_states=True, api_token=api_token)
+        with serve_in_thread(app) as base_url:
+            outcome = run_verification(plan, base_url, api_token)
     for line in outcome.notes + outcome.problems:
         print(line, flush=True)
     if not outcome.passed:
         why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
         msg = f"{why} (see above){consequence}"
         raise PipelineError(msg)
+
+
+@contextlib.contextmanager
+def verification_database(url: SecretStr | None) -> Iterator[URL]:
+    """The database verification runs on: never the server's, since the states replace its rows.
+
+    VERIFY_DATABASE_URL's, migrated, or else a fresh SQLite file, deleted afterwards.
+    """
+    if url is not None:
+        database = database_url(url.get_secret_value())
+        engine = make_engine(database)
+        try:
+            migrate(engine)
+        except DatabaseError as error:
+            msg = f"VERIFY_DATABASE_URL: {error}"
+            raise PipelineError(msg) from None
+        finally:
+            engine.dispose()
+        yield database
+        return
+    with tempfile.TemporaryDirectory(prefix="example-provider-verify-") as folder:
+        yield database_url(f"sqlite:///{folder}/verify.db")
 
 
 def check_pact_source(plan: VerificationPlan) -> None:

@@ -1,0 +1,133 @@
+"""The product API's routes. Reads and writes go through `products.py`; a write wakes the relay."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel
+
+from example_provider import products
+from example_provider.deps import RelayDep, SessionDep
+from example_provider.products import Product, ProductExistsError, ProductNotFoundError
+from example_provider.relay import Backlog, backlog
+
+MAX_BODY_BYTES = 64 * 1024  # a larger request body is refused with 413 before it is read whole
+
+router = APIRouter()
+
+
+class ErrorBody(BaseModel):
+    detail: Any
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+UNAVAILABLE = _error("The database is unavailable: nothing was changed, try again.")
+UNREADABLE = _error("The body cannot be read as JSON text.")
+TOO_LARGE = _error(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+NOT_FOUND = _error("No product has this id.")
+CREATED = {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}}}
+
+
+def _not_found(product_id: str) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"product {product_id!r} not found")
+
+
+@router.get("/health", tags=["operations"], openapi_extra={"security": [{}]})  # {}: open, token or not
+async def health() -> Health:
+    """Readiness: the app is up and serving. It does not touch the database."""
+    return Health()
+
+
+@router.get("/outbox", tags=["operations"], responses={503: UNAVAILABLE})
+def outbox(session: SessionDep) -> Backlog:
+    """The product events not yet published, and how long the oldest has waited (seconds)."""
+    return backlog(session)
+
+
+@router.get("/products", tags=["products"], responses={503: UNAVAILABLE})
+def list_products(session: SessionDep) -> list[Product]:
+    """Every product in the catalogue."""
+    return products.all_products(session)
+
+
+@router.get("/product/{product_id}", tags=["products"], responses={404: NOT_FOUND, 503: UNAVAILABLE})
+@router.get("/products/{product_id}", tags=["products"], responses={404: NOT_FOUND, 503: UNAVAILABLE})
+def get_product(product_id: str, session: SessionDep) -> Product:
+    """One product by id."""
+    product = products.get_product(session, product_id)
+    if product is None:
+        raise _not_found(product_id)
+    return product
+
+
+@router.post(
+    "/products",
+    status_code=201,
+    tags=["products"],
+    responses={
+        201: CREATED,
+        400: UNREADABLE,
+        409: _error("A product has this id."),
+        413: TOO_LARGE,
+        503: UNAVAILABLE,
+    },
+)
+def create_product(product: Product, session: SessionDep, relay: RelayDep, response: Response) -> Product:
+    """Add a product; its CREATED event is published once the change is committed."""
+    try:
+        products.create(session, product)
+    except ProductExistsError:
+        raise HTTPException(status_code=409, detail=f"product {product.id!r} already exists") from None
+    relay.wake()
+    response.headers["Location"] = f"/products/{quote(product.id, safe='')}"
+    return product
+
+
+@router.put(
+    "/products/{product_id}",
+    tags=["products"],
+    responses={
+        400: UNREADABLE,
+        404: NOT_FOUND,
+        413: TOO_LARGE,
+        422: _error("Invalid, or its id is not the path's."),
+        503: UNAVAILABLE,
+    },
+)
+def replace_product(product_id: str, product: Product, session: SessionDep, relay: RelayDep) -> Product:
+    """Replace a product; its UPDATED event is published once the change is committed."""
+    if product.id != product_id:
+        detail = f"the body's id {product.id!r} is not the path's {product_id!r}"
+        raise HTTPException(status_code=422, detail=detail)
+    try:
+        products.replace(session, product)
+    except ProductNotFoundError:
+        raise _not_found(product_id) from None
+    relay.wake()
+    return product
+
+
+@router.delete(
+    "/products/{product_id}",
+    status_code=204,
+    response_class=Response,
+    tags=["products"],
+    responses={404: NOT_FOUND, 503: UNAVAILABLE},
+)
+def delete_product(product_id: str, session: SessionDep, relay: RelayDep) -> Response:
+    """Remove a product; its DELETED event, carrying it, is published once the change is committed."""
+    try:
+        products.delete_product(session, product_id)
+    except ProductNotFoundError:
+        raise _not_found(product_id) from None
+    relay.wake()
+    return Response(status_code=204)
