@@ -7,15 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import URL
+from sqlalchemy.orm import Session
 
 from example_provider.app import PUBLIC_PATHS, create_app
 from example_provider.auth import require_bearer_token
 from example_provider.http_json import JSON_UTF8
-from example_provider.products import ProductRepository
+from example_provider.products import SEED_PRODUCTS
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+from tests.service.app_routes import every_route
+from tests.service.rows import stored
 
 TOKEN = "s3cr3t-api-token"  # noqa: S105 - a marker to look for in output
 LOCAL = "http://127.0.0.1:8000"
@@ -23,9 +26,9 @@ STATE_CHANGE = {"state": "a product with ID 11 does not exist"}
 LATER = "/added-after-create-app"
 
 
-def guarded_app(repository: ProductRepository | None = None) -> FastAPI:
+def guarded_app(database: URL | None = None) -> FastAPI:
     """The app with a token and the state endpoint, plus a route a team adds after `create_app`."""
-    app = create_app(repository, provider_states=True, api_token=SecretStr(TOKEN))
+    app = create_app(database, provider_states=True, api_token=SecretStr(TOKEN))
 
     @app.get(LATER)
     async def added_later() -> dict[str, str]:
@@ -36,32 +39,26 @@ def guarded_app(repository: ProductRepository | None = None) -> FastAPI:
 
 def routes(*, public: bool) -> list[tuple[str, str]]:
     """Each method and path of the app's routes, public ones or guarded ones."""
-    return [
-        (method, route.path.format(product_id="10"))
-        for route in guarded_app().routes
-        if isinstance(route, APIRoute) and (route.path in PUBLIC_PATHS) == public
-        for method in sorted(route.methods or ())
-    ]
+    return [(method, path) for method, path in every_route(guarded_app()) if (path in PUBLIC_PATHS) == public]
 
 
 GUARDED = routes(public=False)
 
 
 @pytest.fixture
-def repository() -> ProductRepository:
-    return ProductRepository()
-
-
-@pytest.fixture
-def client(repository: ProductRepository) -> Iterator[TestClient]:
-    with TestClient(guarded_app(repository), base_url=LOCAL) as client:
+def client(database: URL) -> Iterator[TestClient]:
+    with TestClient(guarded_app(database), base_url=LOCAL) as client:
         yield client
 
 
 def test_the_routes_cover_reads_the_state_endpoint_and_a_later_route() -> None:
-    assert {("GET", "/products"), ("GET", "/product/10"), ("POST", PROVIDER_STATES_PATH), ("GET", LATER)} <= set(
-        GUARDED
-    )
+    assert {
+        ("GET", "/products"),
+        ("GET", "/product/10"),
+        ("GET", "/outbox"),
+        ("POST", PROVIDER_STATES_PATH),
+        ("GET", LATER),
+    } <= set(GUARDED)
     assert {path for _, path in routes(public=True)} == PUBLIC_PATHS
 
 
@@ -80,7 +77,7 @@ def test_the_routes_cover_reads_the_state_endpoint_and_a_later_route() -> None:
 )
 @pytest.mark.parametrize(("method", "path"), GUARDED)
 def test_every_guarded_route_answers_401_without_the_token(
-    client: TestClient, repository: ProductRepository, method: str, path: str, authorization: str | None
+    client: TestClient, session: Session, method: str, path: str, authorization: str | None
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = client.request(method, path, json=STATE_CHANGE, headers=headers)
@@ -92,13 +89,14 @@ def test_every_guarded_route_answers_401_without_the_token(
     assert isinstance(detail, str)
     assert "\n" not in detail
     assert TOKEN not in response.text
-    assert repository.all() == repository.seed, "the state endpoint changed the data without the token"
+    assert stored(session) == list(SEED_PRODUCTS), "a route changed the data without the token"
 
 
 EXPECTED = {
     ("GET", "/products"): 200,
     ("GET", "/product/10"): 200,
     ("GET", "/products/10"): 200,
+    ("GET", "/outbox"): 200,
     ("POST", PROVIDER_STATES_PATH): 200,
     ("GET", LATER): 200,
     # Past the token, the writes and the message endpoint judge the body: a state change is not theirs.
@@ -111,13 +109,13 @@ EXPECTED = {
 
 @pytest.mark.parametrize(("method", "path"), GUARDED)
 def test_every_guarded_route_answers_with_the_token(
-    client: TestClient, repository: ProductRepository, method: str, path: str
+    client: TestClient, session: Session, method: str, path: str
 ) -> None:
     response = client.request(method, path, json=STATE_CHANGE, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == EXPECTED[method, path], response.text
     assert response.headers.get("content-type", JSON_UTF8) == JSON_UTF8  # a 204 has none
     if path == PROVIDER_STATES_PATH:
-        assert repository.get("11") is None, "the state change did not apply"
+        assert "11" not in [p.id for p in stored(session)], "the state change did not apply"
 
 
 def test_the_scheme_name_is_case_insensitive(client: TestClient) -> None:
@@ -144,8 +142,8 @@ def test_the_openapi_document_declares_the_bearer_scheme(client: TestClient) -> 
     assert {} in operations["/health"]["get"]["security"], "health is open: anonymous is allowed"
 
 
-def test_without_a_token_the_api_is_open_and_declares_no_scheme(repository: ProductRepository) -> None:
-    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+def test_without_a_token_the_api_is_open_and_declares_no_scheme(database: URL) -> None:
+    with TestClient(create_app(database, provider_states=True), base_url=LOCAL) as client:
         assert client.get("/products").status_code == 200
         assert client.post(PROVIDER_STATES_PATH, json=STATE_CHANGE).status_code == 200
         assert "securitySchemes" not in client.get("/openapi.json").json().get("components", {})
