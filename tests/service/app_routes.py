@@ -12,5 +12,5 @@ def every_route(app: FastAPI) -> list[tuple[str, str]]:
         (method, context.original_route.path.format(product_id="10"))
         for context in iter_route_contexts(app.routes)
         if isinstance(context.original_route, APIRoute)
-        for method in sorted(context.original_route.methods)
+        for method in sorted(context.original_route.methods or ())
     ]
