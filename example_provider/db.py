@@ -7,6 +7,7 @@ does, and a server refuses a schema that is behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,9 @@ from sqlalchemy.orm import Session
 from example_provider.products import restore_seed
 
 DEFAULT_DATABASE_FILE = "example-provider.db"  # in the working folder
+
+logger = logging.getLogger(__name__)
+logging.getLogger("alembic").setLevel(logging.WARNING)  # it says which dialect at every start; we say what changed
 
 
 class DatabaseError(RuntimeError):
@@ -85,12 +89,15 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a new database also gets the seed products."""
     with _reporting(engine), engine.begin() as connection:
-        new = MigrationContext.configure(connection).get_current_revision() is None
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(_alembic_config(connection), "head")
-        if new:
+        after = MigrationContext.configure(connection).get_current_revision()
+        if before is None:
             with Session(bind=connection) as session:
                 restore_seed(session)
                 session.flush()
+        if after != before:
+            logger.info("migrated %s from %s to %s", shown(engine.url), before or "an empty database", after)
 
 
 def check_schema(engine: Engine) -> None:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from example_provider.relay import Relay
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        # After the answer: a connection the database dropped mid-request cannot be rolled back, nor need be.
+        with contextlib.suppress(DBAPIError):
+            session.close()
 
 
 def get_relay(request: Request) -> Relay:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -46,9 +47,20 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def run_provider(
     *args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] = (CONSOLE_SCRIPT,)
 ) -> Iterator[ProviderProcess]:
-    """Run the server with `--port 0` and yield once it answers; its output is collected."""
+    """Run the server with `--port 0` and yield once it answers; its output is collected.
+
+    Its database is a fresh SQLite file unless `env` names a DATABASE_URL.
+    """
+    with tempfile.TemporaryDirectory(prefix="example-provider-test-") as folder:
+        env = {"DATABASE_URL": f"sqlite:///{folder}/catalogue.db", **(env or {})}
+        with _running([*command, "--port", "0", *args], env) as provider:
+            yield provider
+
+
+@contextlib.contextmanager
+def _running(command: list[str], env: Mapping[str, str]) -> Iterator[ProviderProcess]:
     process = subprocess.Popen(
-        [*command, "--port", "0", *args],
+        command,
         env=clean_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
