@@ -1,4 +1,4 @@
-"""Hostile product ids, sent byte for byte to the real server: a JSON 404, never a 500.
+"""Hostile product ids, sent byte for byte to the real server on SQLite and PostgreSQL: a JSON 404, never a 500.
 
 The requests go over a raw socket so nothing on the client side normalises, encodes or
 refuses them: the server sees exactly these request targets, as it would from any client.
@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from example_provider.app import create_app
+from example_provider.db import database_url
 from example_provider.http_json import JSON_UTF8
 from example_provider.pipeline.server import serve_in_thread
+from tests.postgres import Databases
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,15 @@ def raw_get(base_url: str, target: bytes) -> RawResponse:
     return RawResponse(int(status_line.split()[1]), headers, body)
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_thread(create_app()) as url:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server per database for the module: these requests change no data."""
+    if request.param == "sqlite":
+        database = database_url(f"sqlite:///{tmp_path_factory.mktemp('bad-ids') / 'catalogue.db'}")
+    else:
+        databases: Databases = request.getfixturevalue("postgres")
+        database = databases.new()
+    with serve_in_thread(create_app(database)) as url:
         yield url
 
 
