@@ -15,10 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from example_provider.app import create_app
-from example_provider.db import database_url
 from example_provider.http_json import JSON_UTF8
 from example_provider.pipeline.server import serve_in_thread
-from tests.postgres import Databases
+from tests.service.databases import KINDS, fresh_database
 
 
 @dataclass(frozen=True)
@@ -42,15 +41,10 @@ def raw_get(base_url: str, target: bytes) -> RawResponse:
     return RawResponse(int(status_line.split()[1]), headers, body)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=KINDS)
 def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server per database for the module: these requests change no data."""
-    if request.param == "sqlite":
-        database = database_url(f"sqlite:///{tmp_path_factory.mktemp('bad-ids') / 'catalogue.db'}")
-    else:
-        databases: Databases = request.getfixturevalue("postgres")
-        database = databases.new()
-    with serve_in_thread(create_app(database)) as url:
+    with serve_in_thread(create_app(fresh_database(request, tmp_path_factory))) as url:
         yield url
 
 

@@ -1,9 +1,9 @@
 """Property-based tests generated from the OpenAPI document (schemathesis).
 
-Every documented operation (the writes too: they publish to the server log) gets generated
-requests, valid and invalid, sent over HTTP to the app served by a real uvicorn server on a
-loopback port; each response must not be a server error and must match the document: status
-code, content type, headers and body schema.
+Every documented operation (the writes too: the relay publishes their events to the server log)
+gets generated requests, valid and invalid, sent over HTTP to the app served by a real uvicorn
+server on a loopback port, on SQLite and on PostgreSQL; each response must not be a server error
+and must match the document: status code, content type, headers and body schema.
 Bounded in examples per operation and in time, so it runs with the suite.
 """
 
@@ -20,14 +20,16 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from example_provider.app import create_app
 from example_provider.pipeline.server import serve_in_thread
+from tests.service.databases import KINDS, fresh_database
 
 #: The document the app serves at /openapi.json (tests/service/test_app.py checks they are the same).
 schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 
-@pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_thread(create_app()) as url:
+@pytest.fixture(scope="module", params=KINDS)
+def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One server per database, SQLite then PostgreSQL, for every operation's examples."""
+    with serve_in_thread(create_app(fresh_database(request, tmp_path_factory))) as url:
         yield url
 
 
