@@ -46,7 +46,6 @@ from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.plan import VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.verifier import build_verifier
-from example_provider.products import ProductRepository
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -354,9 +353,12 @@ SIDES: dict[str, VerifierFactory] = {"stock pact-python": stock_verifier, "examp
 
 def time_verification(make: VerifierFactory, interactions: int, *, messages: bool = False) -> float:
     """Seconds `make`'s verifier takes for a pact of `interactions`, HTTP or messages, with states, on our app."""
-    app = create_app(ProductRepository(), provider_states=True)
     pact = generate_message_pact(interactions) if messages else generate_pact(interactions)
-    with tempfile.TemporaryDirectory() as pact_dir, serve_in_thread(app) as base_url:
+    with (
+        tempfile.TemporaryDirectory() as pact_dir,
+        tempfile.TemporaryDirectory() as database_dir,
+        serve_in_thread(create_app(f"sqlite:///{database_dir}/bench.db", provider_states=True)) as base_url,
+    ):
         pact_file = Path(pact_dir) / "bench-consumer.json"
         pact_file.write_text(json.dumps(pact), encoding="utf-8")
         verifier = make(base_url, pact_file)

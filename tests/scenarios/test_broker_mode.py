@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import URL
 
 from example_provider.app import create_app
 from example_provider.pipeline.broker import Credentials
 from example_provider.pipeline.plan import CONSUMER_VERSION_SELECTORS, VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.verifier import run_verification
-from example_provider.products import ProductRepository
 from tests.scenarios.broker_double import BrokerDouble, running_broker
 from tests.scenarios.conftest import PROVIDER, TOKEN, broker_under_test
 
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.broker
 
 
 @pytest.fixture
-def provider_url() -> Iterator[str]:
-    with serve_in_thread(create_app(ProductRepository(), provider_states=True)) as url:
+def provider_url(sqlite_database: URL) -> Iterator[str]:
+    with serve_in_thread(create_app(sqlite_database, provider_states=True)) as url:
         yield url
 
 

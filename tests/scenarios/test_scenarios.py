@@ -111,15 +111,16 @@ def test_feature_branch_verifies_and_asks_but_does_not_deploy(production: Pipeli
 def _an_earlier_provider_version_honoured(pipeline: Pipeline, pact_url: str) -> None:
     """Provider version `earlier` on main verified this pact successfully (the real verifier, against a
     provider that did what the pact asks, publishing): from now on the pact is not pending for main."""
+    import httpx  # noqa: PLC0415
     from pact import Verifier  # noqa: PLC0415
 
     from example_provider.app import create_app  # noqa: PLC0415
     from example_provider.pipeline.server import serve_in_thread  # noqa: PLC0415
-    from example_provider.products import ProductRepository  # noqa: PLC0415
 
-    earlier_provider = create_app(ProductRepository([]))  # a version whose catalogue had no product 10
+    earlier_provider = create_app(f"sqlite:///{pipeline.workdir / 'earlier-provider.db'}")
     credentials = pipeline.credentials
     with serve_in_thread(earlier_provider) as url:
+        httpx.delete(f"{url}/products/10").raise_for_status()  # a version whose catalogue had no product 10
         verifier = Verifier(pipeline.provider, host="127.0.0.1").add_transport(url=url)
         verifier.add_source(pact_url, **credentials.verifier_arguments())
         verifier.set_publish_options(version="earlier", branch="main").verify()
