@@ -1,39 +1,44 @@
-"""The writes: each successful one publishes exactly one event; a refused or unpublished one changes nothing."""
+"""The writes, on SQLite and on PostgreSQL: each that succeeds stores one event; a refused one changes nothing."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import URL
+from sqlalchemy.orm import Session
 
-from example_provider.app import MAX_BODY_BYTES, create_app
-from example_provider.events import EventKind, ProductEvent, PublishError, product_event
+from example_provider.app import create_app
+from example_provider.events import EventKind, ProductEvent, product_event
 from example_provider.http_json import JSON_UTF8
-from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
+from example_provider.products import SEED_PRODUCTS, Product
+from example_provider.routes import MAX_BODY_BYTES
+from tests.service.rows import stored
+from tests.service.stored_events import stored_events
 
 PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
 TEN = Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1")
+SEED = list(SEED_PRODUCTS)
 
 
 class RecordingPublisher:
     def __init__(self) -> None:
         self.events: list[ProductEvent] = []
+        self._lock = threading.Lock()
 
     def publish(self, event: ProductEvent) -> None:
-        self.events.append(event)
+        with self._lock:
+            self.events.append(event)
 
-
-class FailingPublisher:
-    def publish(self, event: ProductEvent) -> None:  # noqa: ARG002
-        msg = "the product event was not published (EndpointConnectionError)"
-        raise PublishError(msg)
-
-
-@pytest.fixture
-def repository() -> ProductRepository:
-    return ProductRepository()
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ProductEvent]:
+        """The events published once there are `count` of them (the relay publishes on its own thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.events) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.events)
 
 
 @pytest.fixture
@@ -42,33 +47,50 @@ def published() -> RecordingPublisher:
 
 
 @pytest.fixture
-def client(repository: ProductRepository, published: RecordingPublisher) -> Iterator[TestClient]:
-    with TestClient(create_app(repository, publisher=published)) as client:
+def client(database: URL, published: RecordingPublisher) -> Iterator[TestClient]:
+    with TestClient(create_app(database, publisher=published)) as client:
         yield client
 
 
-def test_create_replace_delete_publish_one_event_each_in_order(
-    client: TestClient, repository: ProductRepository, published: RecordingPublisher
+@pytest.fixture
+def docs_client(sqlite_database: URL) -> Iterator[TestClient]:
+    """For what the database has no part in: the OpenAPI document and the methods of a path."""
+    with TestClient(create_app(sqlite_database)) as client:
+        yield client
+
+
+def test_create_replace_delete_store_one_event_each_in_order(
+    client: TestClient, session: Session, published: RecordingPublisher
 ) -> None:
     created = client.post("/products", json=PIZZA.model_dump())
     assert (created.status_code, created.json()) == (201, PIZZA.model_dump())
     assert created.headers["location"] == "/products/27"
     assert created.headers["content-type"] == JSON_UTF8
     assert client.get(created.headers["location"]).json() == PIZZA.model_dump()
+    assert stored(session) == [*SEED, PIZZA]
 
     renamed = PIZZA.model_copy(update={"name": "Marinara", "version": "v2"})
     replaced = client.put("/products/27", json=renamed.model_dump())
     assert (replaced.status_code, replaced.json()) == (200, renamed.model_dump())
-    assert repository.get("27") == renamed
+    assert stored(session) == [*SEED, renamed]
 
     deleted = client.delete("/products/27")
     assert (deleted.status_code, deleted.content) == (204, b"")
-    assert repository.get("27") is None
+    assert stored(session) == SEED
 
-    assert published.events == [
-        product_event(PIZZA, EventKind.CREATED),
-        product_event(renamed, EventKind.UPDATED),
-        product_event(renamed, EventKind.DELETED),  # the product as it was when deleted
+    events = stored_events(session)
+    assert [event.contents for event in events] == [
+        product_event(PIZZA, EventKind.CREATED).contents,
+        product_event(renamed, EventKind.UPDATED).contents,
+        product_event(renamed, EventKind.DELETED).contents,  # the product as it was when deleted
+    ]
+    assert {event.product_id for event in events} == {"27"}
+    for event in events:
+        assert event.metadata == {"Content-Type": "application/json", "topic": "products", "eventId": event.event_id}
+    assert len({event.event_id for event in events}) == 3
+    relayed = published.wait_for(3)
+    assert [(e.event_id, e.contents, e.metadata) for e in relayed] == [
+        (e.event_id, e.contents, e.metadata) for e in events
     ]
 
 
@@ -93,46 +115,24 @@ def test_the_location_of_an_unusual_id_is_encoded(client: TestClient) -> None:
         pytest.param("DELETE", "/products/27", None, 404, "product '27' not found", id="delete missing"),
     ],
 )
-def test_refused_writes_change_nothing_and_publish_nothing(  # noqa: PLR0913, PLR0917 - pytest passes them
+def test_refused_writes_change_no_row_and_store_no_event(  # noqa: PLR0913, PLR0917 - pytest passes them
     client: TestClient,
-    repository: ProductRepository,
-    published: RecordingPublisher,
+    session: Session,
     method: str,
     path: str,
     body: object,
     status: int,
     detail: str,
 ) -> None:
-    before = repository.catalog
     response = client.request(method, path, json=body)
     assert response.status_code == status
     assert response.headers["content-type"] == JSON_UTF8
     assert detail in str(response.json()["detail"])
     assert "\n" not in response.text
-    assert repository.catalog is before
-    assert published.events == []
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "body"),
-    [
-        pytest.param("POST", "/products", PIZZA.model_dump(), id="create"),
-        pytest.param("PUT", "/products/10", TEN.model_copy(update={"name": "Renamed"}).model_dump(), id="replace"),
-        pytest.param("DELETE", "/products/10", None, id="delete"),
-    ],
-)
-def test_a_write_whose_event_is_not_published_is_not_made(
-    repository: ProductRepository, method: str, path: str, body: object
-) -> None:
-    with TestClient(create_app(repository, publisher=FailingPublisher())) as client:
-        before = repository.catalog
-        response = client.request(method, path, json=body)
-    assert response.status_code == 503
-    assert response.headers["content-type"] == JSON_UTF8
-    assert response.json() == {
-        "detail": "the product event was not published (EndpointConnectionError); nothing was changed, try again"
-    }
-    assert repository.catalog is before
+    assert stored(session) == SEED
+    assert stored_events(session) == []
+    assert client.post("/products", json=PIZZA.model_dump()).status_code == 201  # the app still writes
+    assert len(stored_events(session)) == 1
 
 
 def _big_body() -> bytes:
@@ -140,38 +140,39 @@ def _big_body() -> bytes:
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "GET", "DELETE"])
-def test_a_body_over_the_limit_is_refused_by_its_length(
-    client: TestClient, published: RecordingPublisher, method: str
-) -> None:
+def test_a_body_over_the_limit_is_refused_by_its_length(client: TestClient, session: Session, method: str) -> None:
     path = "/products" if method == "POST" else "/products/10"
     response = client.request(method, path, content=_big_body(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"] == JSON_UTF8
     assert response.json() == {"detail": f"the request body is larger than {MAX_BODY_BYTES} bytes"}
-    assert published.events == []
+    assert stored(session) == SEED
+    assert stored_events(session) == []
 
 
-def test_a_chunked_body_over_the_limit_is_refused(client: TestClient, repository: ProductRepository) -> None:
+def test_a_chunked_body_over_the_limit_is_refused(client: TestClient, session: Session) -> None:
     def chunks() -> Iterator[bytes]:  # a generator: sent chunked, with no Content-Length
         yield from (_big_body()[i : i + 4096] for i in range(0, 4 * MAX_BODY_BYTES, 4096))
 
-    before = repository.catalog
     response = client.post("/products", content=chunks(), headers={"Content-Type": "application/json"})
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.json()["detail"] == f"the request body is larger than {MAX_BODY_BYTES} bytes"
-    assert repository.catalog is before
+    assert stored(session) == SEED
+    assert stored_events(session) == []
 
 
-def test_a_body_at_the_limit_is_accepted(client: TestClient) -> None:
+def test_a_body_at_the_limit_is_accepted(client: TestClient, session: Session) -> None:
     padding = MAX_BODY_BYTES - len(b'{"id":"27","type":"","name":"n","version":"v1"}')
     body = b'{"id":"27","type":"' + b"x" * padding + b'","name":"n","version":"v1"}'
     assert len(body) == MAX_BODY_BYTES
     assert client.post("/products", content=body, headers={"Content-Type": "application/json"}).status_code == 201
+    assert [p.type for p in stored(session) if p.id == "27"] == ["x" * padding]
+    assert [event.contents["event"] for event in stored_events(session)] == ["CREATED"]
 
 
-def test_every_write_status_is_documented(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+def test_every_write_status_is_documented(docs_client: TestClient) -> None:
+    paths = docs_client.get("/openapi.json").json()["paths"]
     documented = {
         (method.upper(), path): set(operation["responses"])
         for path, operations in paths.items()
@@ -183,66 +184,8 @@ def test_every_write_status_is_documented(client: TestClient) -> None:
     assert "Location" in paths["/products"]["post"]["responses"]["201"]["headers"]
 
 
-def test_allow_names_every_method_of_the_path(client: TestClient) -> None:
-    response = client.patch("/products/10")
+def test_allow_names_every_method_of_the_path(docs_client: TestClient) -> None:
+    response = docs_client.patch("/products/10")
     assert response.status_code == 405
     assert response.headers["allow"] == "DELETE, GET, PUT"
-    assert client.patch("/products").headers["allow"] == "GET, POST"
-
-
-def test_repository_writes_announce_before_the_change_is_seen(repository: ProductRepository) -> None:
-    seen: list[Product | None] = []
-    repository.create(PIZZA, lambda product: seen.append(repository.get(product.id)))
-    assert seen == [None], "the announcement came after the change was visible"
-    assert repository.get("27") == PIZZA
-
-
-def test_repository_writes_refuse_and_keep_the_catalogue(repository: ProductRepository) -> None:
-    before = repository.catalog
-    with pytest.raises(ProductExistsError):
-        repository.create(TEN)
-    with pytest.raises(ProductNotFoundError):
-        repository.replace(PIZZA)
-    with pytest.raises(ProductNotFoundError):
-        repository.delete("27")
-
-    def fail(_: Product) -> None:
-        msg = "down"
-        raise PublishError(msg)
-
-    for write in (lambda: repository.create(PIZZA, fail), lambda: repository.delete("10", fail)):
-        with pytest.raises(PublishError):
-            write()
-    assert repository.catalog is before
-
-
-def test_concurrent_writes_are_announced_in_the_order_they_are_made() -> None:
-    """Each thread creates, replaces and deletes its own products; the announcements replay into the same end."""
-    repository = ProductRepository([])
-    announced: list[tuple[str, Product]] = []
-
-    def log(kind: str) -> Announce:
-        return lambda product: announced.append((kind, product))
-
-    def write(prefix: str) -> None:
-        for i in range(100):
-            product = Product(id=f"{prefix}-{i}", type="T", name="n", version="v1")
-            repository.create(product, log("create"))
-            repository.replace(product.model_copy(update={"version": "v2"}), log("replace"))
-            if i % 2:
-                repository.delete(product.id, log("delete"))
-
-    threads = [threading.Thread(target=write, args=(str(n),)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    replayed: dict[str, Product] = {}
-    for kind, product in announced:
-        if kind == "delete":
-            del replayed[product.id]
-        else:
-            replayed[product.id] = product
-    assert sorted(replayed.values(), key=lambda p: p.id) == sorted(repository.all(), key=lambda p: p.id)
-    assert len(repository.all()) == 4 * 50
+    assert docs_client.patch("/products").headers["allow"] == "GET, POST"
