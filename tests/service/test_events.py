@@ -6,7 +6,9 @@ import json
 import logging
 import subprocess
 import sys
+import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -22,9 +24,15 @@ PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
 def test_the_event_is_the_product_and_its_kind(kind: EventKind) -> None:
     event = product_event(PIZZA, kind)
     assert event.contents == {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1", "event": kind.value}
-    assert event.metadata == {"Content-Type": "application/json", "topic": "products"}
+    assert event.metadata == {"Content-Type": "application/json", "topic": "products", "eventId": event.event_id}
     assert json.loads(event.body) == event.contents
     assert b"\n" not in event.body
+
+
+def test_each_event_has_an_id_of_its_own() -> None:
+    ids = {product_event(PIZZA, EventKind.UPDATED).event_id for _ in range(100)}
+    assert len(ids) == 100
+    assert all(uuid.UUID(event_id).version == 4 for event_id in ids)
 
 
 def test_the_body_is_utf8_json() -> None:
@@ -44,7 +52,7 @@ def test_the_log_publisher_writes_one_json_line(caplog: pytest.LogCaptureFixture
 def test_without_a_topic_nothing_loads_boto3() -> None:
     code = (
         "import sys, example_provider.app, example_provider.cli, example_provider.publishers; "
-        "from example_provider.cli import events_publisher; from example_provider.settings import ServerSettings; "
+        "from example_provider.app import events_publisher; from example_provider.settings import ServerSettings; "
         "events_publisher(ServerSettings()); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'boto3', 'botocore'}))"
     )
@@ -63,8 +71,12 @@ def test_the_server_logs_each_event_as_one_json_line() -> None:
         )
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
             assert response.status == 201
+        deadline = time.monotonic() + 10  # the relay publishes right after the commit
+        while not any('"contents"' in line for line in provider.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
     assert "product events go to the server log" in provider.output
     [line] = [line for line in provider.lines if '"contents"' in line]
     logged = json.loads(line[line.index("{") :])
     event = product_event(PIZZA, EventKind.CREATED)
-    assert logged == {"metadata": event.metadata, "contents": event.contents}
+    assert logged["contents"] == event.contents
+    assert logged["metadata"] == {**event.metadata, "eventId": logged["metadata"]["eventId"]}
