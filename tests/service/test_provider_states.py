@@ -32,6 +32,7 @@ SEED = list(SEED_PRODUCTS)
 LEFTOVER = Product(id="leftover", type="T", name="n", version="v")
 PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
 EVERY_STATE = [*known_states(), ""]  # "": the hook the verifier calls for an interaction with no state
+STATES_WITHOUT_PARAMS = {"products exist", "products exists", ""}  # nothing a consumer sends can fail them
 
 
 @pytest.fixture
@@ -200,14 +201,11 @@ def test_setup_then_teardown_restores_the_seed(verifier: TestClient, session: Se
     assert stored(session) == SEED
 
 
-@pytest.mark.parametrize("name", EVERY_STATE)
+@pytest.mark.parametrize("name", [name for name in EVERY_STATE if name not in STATES_WITHOUT_PARAMS])
 def test_a_failing_setup_restores_the_seed(verifier: TestClient, session: Session, name: str) -> None:
     """No half-made interaction: the state before it succeeded, this one failed, the rows are the seed."""
     _change(verifier, "a product exists", {"id": "42"})
     response = verifier.post(PROVIDER_STATES_PATH, json={"state": name, "params": {"id": ["not", "an", "id"]}})
-    if name in {"products exist", "products exists", ""}:  # they read no params: nothing to fail
-        assert response.status_code == 200
-        return
     assert response.status_code == 400
     assert response.json()["detail"].startswith(f"provider state {name!r} failed: state parameter 'id'")
     assert stored(session) == SEED
