@@ -51,16 +51,17 @@ def postgres_server() -> Iterator[URL]:
     if as_postgres:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
-    run = {"check": True, "capture_output": True, "timeout": 60}
-    subprocess.run([*as_postgres, binaries / "initdb", "-A", "trust", "-U", "postgres", "-D", data], **run)  # type: ignore[call-overload]
+
+    def run(*args: str | Path) -> None:
+        subprocess.run([*as_postgres, *args], check=True, capture_output=True, timeout=60)
+
+    run(binaries / "initdb", "-A", "trust", "-U", "postgres", "-D", data)
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
-    subprocess.run(
-        [*as_postgres, binaries / "pg_ctl", "-D", data, "-o", options, "-l", folder / "log", "-w", "start"], **run
-    )  # type: ignore[call-overload]
+    run(binaries / "pg_ctl", "-D", data, "-o", options, "-l", folder / "log", "-w", "start")
     try:
         yield URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", port=port, database="postgres")
     finally:
-        subprocess.run([*as_postgres, binaries / "pg_ctl", "-D", data, "-m", "immediate", "stop"], **run)  # type: ignore[call-overload]
+        run(binaries / "pg_ctl", "-D", data, "-m", "immediate", "stop")
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -29,7 +29,7 @@ def silent_url() -> Iterator[str]:
 
 
 class TcpProxy:
-    """A loopback TCP proxy to `target` that can be cut (every connection closed, new ones closed at once) and restored."""
+    """A loopback TCP proxy to `target` that can be cut (every connection closed, new ones too) and restored."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target

@@ -90,8 +90,10 @@ def test_more_than_one_worker_on_sqlite_stops_in_one_line(tmp_path: Path) -> Non
     result = _cli("--workers", "2", "--port", "0", env={"DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "example-provider: WORKERS (--workers) 2: SQLite serves one process; "
-        "set DATABASE_URL=postgresql+psycopg://... for more"
+        (
+            "example-provider: WORKERS (--workers) 2: SQLite serves one process; "
+            "set DATABASE_URL=postgresql+psycopg://... for more"
+        )
     ]
 
 

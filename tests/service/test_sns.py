@@ -87,7 +87,7 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(params=["standard", "fifo"])
 def topic(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Topic:
-    """A fresh topic (standard, then FIFO) with a raw-delivery queue subscribed; this process sees the fake credentials."""
+    """A fresh topic (standard, then FIFO) with a raw-delivery queue subscribed; fake credentials in this process."""
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
@@ -165,7 +165,7 @@ def test_an_sns_error_is_a_publish_error(topic: Topic) -> None:
 
 @pytest.mark.parametrize("topic", ["standard"], indirect=True)
 def test_sns_down_then_kill_9_then_back_delivers_every_write(topic: Topic, tmp_path: Path) -> None:
-    """Nothing lost: the writes succeed at once while SNS is down, their events outlive kill -9 and leave once it is back."""
+    """Nothing lost: the writes succeed while SNS is down, their events outlive kill -9 and leave once it is back."""
     database = {"DATABASE_URL": f"sqlite:///{tmp_path}/catalogue.db"}
     with refusing_url() as nowhere, run_provider(env={**topic.env(), **database, "AWS_ENDPOINT_URL": nowhere}) as down:
         started = time.monotonic()
