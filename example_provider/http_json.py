@@ -14,10 +14,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 JSON_UTF8 = "application/json; charset=utf-8"
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class JSONUTF8Response(JSONResponse):
@@ -68,16 +69,13 @@ def answer_errors_as_json(app: FastAPI) -> None:
 
     @app.exception_handler(405)
     async def method_not_allowed(request: Request, error: StarletteHTTPException) -> JSONUTF8Response:
-        """`Allow` lists the methods of every route on the path, not only of the first one Starlette tried."""
-        allowed = {
+        """`Allow` lists every method some route answers on the path, included routers' routes too."""
+        allowed = [
             method
-            for route in app.router.routes
-            if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
-            for method in route.methods or ()
-        }
-        return JSONUTF8Response(
-            {"detail": error.detail}, status_code=405, headers={"Allow": ", ".join(sorted(allowed))}
-        )
+            for method in METHODS
+            if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in app.router.routes)
+        ]
+        return JSONUTF8Response({"detail": error.detail}, status_code=405, headers={"Allow": ", ".join(allowed)})
 
 
 def add_docs(app: FastAPI) -> None:
