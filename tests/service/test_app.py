@@ -93,6 +93,7 @@ def test_the_outbox_starts_empty(client: TestClient) -> None:
 def test_openapi_and_docs(client: TestClient) -> None:
     schema = client.get("/openapi.json")
     assert schema.headers["content-type"] == JSON_UTF8
+    assert schema.json() == create_app().openapi(), "tests/service/test_fuzz.py generates from this document"
     paths = schema.json()["paths"]
     assert {"/products", "/product/{product_id}", "/products/{product_id}", "/health", "/outbox"} <= set(paths)
     assert PROVIDER_STATES_PATH not in paths
