@@ -25,7 +25,7 @@ class Product(BaseModel):
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
-    id: str = Field(pattern=r"^[^/]+$")  # a path segment: `/products/{id}` must reach it
+    id: str = Field(pattern=r"^[^/\x00]+$")  # a path segment `/products/{id}` reaches; PostgreSQL holds no NUL
     type: str
     name: str
     version: str
@@ -51,6 +51,8 @@ def all_products(session: Session) -> list[Product]:
 
 
 def get_product(session: Session, product_id: str) -> Product | None:
+    if "\x00" in product_id:  # no product has one, and PostgreSQL refuses to look for it
+        return None
     row = session.get(ProductRow, product_id)
     return None if row is None else Product.model_validate(row)
 
@@ -83,7 +85,9 @@ def replace(session: Session, product: Product) -> None:
 def delete_product(session: Session, product_id: str) -> Product:
     """Remove the product and store its DELETED event (the product as it was); `ProductNotFoundError` if none."""
     columns = (ProductRow.id, ProductRow.type, ProductRow.name, ProductRow.version)
-    row = session.execute(delete(ProductRow).where(ProductRow.id == product_id).returning(*columns)).first()
+    row = None
+    if "\x00" not in product_id:  # no product has one, and PostgreSQL refuses to look for it
+        row = session.execute(delete(ProductRow).where(ProductRow.id == product_id).returning(*columns)).first()
     if row is None:
         session.rollback()
         raise ProductNotFoundError(product_id)
