@@ -108,9 +108,8 @@ class ProviderStates:
     def handle(self, state: str, action: Action = "setup", parameters: Params | None = None) -> StateValues:
         """Set up or tear down `state`; the values a setup hands back (`{}` when none).
 
-        The signature is the one pact-python calls. Errors are logged here with their traceback
-        before they propagate: pact-python only reports a failing state handler as "error
-        sending request" (pact-python #1665).
+        Errors are logged here with their traceback before they propagate: the verifier only
+        reports that the state change failed.
         """
         params = parameters or {}
         try:

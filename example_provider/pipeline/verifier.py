@@ -41,10 +41,10 @@ def build_verifier(plan: VerificationPlan, base_url: str, api_token: SecretStr |
     (the pact-js consumers send an example one) and reaches the state-change calls too.
 
     States are changed through the app's own state-change endpoint, the one external verifiers
-    use, so both ways of verifying run the same code, and a state can hand values back to the
-    consumer's `fromProviderState` expressions. A state that fails there answers 400, which the
-    verifier reports at once; pact-python's in-process callback answers 500 instead, which the
-    verifier retries for minutes (pact-python #1665).
+    use, so both ways of verifying run the same code. It has to be a URL: pact-python's in-process
+    state callback discards what the handler returns, so a state could not hand values back to
+    the consumer's `fromProviderState` expressions. A state that fails there answers 400, which
+    the verifier reports at once; the in-process callback answers 500, which it retries.
     """
     provider = urlsplit(base_url)
     verifier = (
