@@ -97,7 +97,7 @@ class PipelineSettings(BaseSettings):
     git_commit: str | None = Field(None, alias="GIT_COMMIT")
     """Provider version; default `git rev-parse`."""
     git_branch: str | None = Field(None, alias="GIT_BRANCH")
-    """Provider branch; default the git branch."""
+    """Provider branch; default the git branch (empty: none)."""
     build_url: str | None = Field(None, alias="BUILD_URL")
     """CI build link; derived on GitHub Actions."""
     # Deployment
@@ -143,6 +143,7 @@ class PipelineSettings(BaseSettings):
         self.git_commit = self.git_commit or git("rev-parse", "HEAD")
         if self.git_branch is None and (branch := git("rev-parse", "--abbrev-ref", "HEAD")) != "HEAD":
             self.git_branch = branch  # "HEAD" is a detached checkout: no branch to report
+        self.git_branch = self.git_branch or None  # set but empty: no branch, as a webhook may say
         if self.build_url is None and self.github_repository and self.github_run_id:
             self.build_url = (
                 f"{self.github_server_url.rstrip('/')}/{self.github_repository}/actions/runs/{self.github_run_id}"

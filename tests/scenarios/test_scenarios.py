@@ -9,6 +9,8 @@ broker's public API (`pipeline.broker`), so they hold for the broker double and 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -184,6 +186,33 @@ def test_webhook_build_verifies_only_the_changed_pact(production: Pipeline) -> N
     assert production.broker.branches(production.provider, "cafe1234") == ["feat/webhook"]
     assert "can-i-deploy" not in production.broker_subcommands()
     assert production.deployed() == []
+
+
+def _detached_checkout(directory: Path) -> str:
+    """Make `directory` a git checkout of one commit with no branch checked out; its sha."""
+    git = ["git", "-C", str(directory), "-c", "user.name=ci", "-c", "user.email=ci@example.invalid"]
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "provider"], ["checkout", "-q", "--detach"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)  # noqa: S603
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
+
+
+@pytest.mark.parametrize(
+    "branch", [pytest.param({}, id="GIT_BRANCH unset"), pytest.param({"GIT_BRANCH": ""}, id="empty")]
+)
+def test_a_webhook_build_from_a_detached_checkout_publishes_under_no_branch(
+    production: Pipeline, branch: dict[str, str]
+) -> None:
+    """pact_broker's webhook sends an empty branch for a deployed or released provider version that has none."""
+    _python_consumer_in_production(production)
+    changed = production.publish_consumer_pact(JS_PACT, "js-8", "feat/charset")
+    sha = _detached_checkout(production.workdir)
+
+    run = production.task("ci-webhook", PACT_URL=changed, PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", **branch)
+
+    assert run.returncode == 0, run.output
+    assert f"publishing results as version {sha} on branch (none)" in run.output
+    assert _results(production) == {(JS_CONSUMER, sha, True)}
+    assert production.broker.branches(production.provider, sha) == []
 
 
 def test_a_failed_publication_fails_the_build_on_the_double(production: Pipeline, double: BrokerDouble) -> None:
