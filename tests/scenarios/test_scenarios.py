@@ -192,8 +192,8 @@ def _detached_checkout(directory: Path) -> str:
     """Make `directory` a git checkout of one commit with no branch checked out; its sha."""
     git = ["git", "-C", str(directory), "-c", "user.name=ci", "-c", "user.email=ci@example.invalid"]
     for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "provider"], ["checkout", "-q", "--detach"]):
-        subprocess.run([*git, *args], check=True, capture_output=True)  # noqa: S603
-    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.mark.parametrize(
