@@ -203,7 +203,24 @@ def check_pact_source(plan: VerificationPlan) -> None:
     if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
         return
     url = plan.broker_url + "/" if plan.source == "broker" else plan.location
-    broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
+    answer = broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
+    if plan.source == "url":
+        _check_pact_names_the_provider(plan, answer)
+
+
+def _check_pact_names_the_provider(plan: VerificationPlan, answer: str) -> None:
+    """A pact URL naming another provider is refused: its result would be published onto that provider's pact."""
+    try:
+        provider = json.loads(answer)["provider"]["name"]
+    except (ValueError, KeyError, TypeError):
+        msg = f"PACT_URL: {plan.location} did not answer with a pact; give the URL of a pact in the broker"
+        raise PipelineError(msg) from None
+    if provider != plan.provider:
+        msg = (
+            f"PACT_URL: the pact at {plan.location} is for the provider {provider}, not {plan.provider}; "
+            "verify it as that provider by setting PACTICIPANT, or give a pact for this one"
+        )
+        raise PipelineError(msg)
 
 
 def pacts_for_verification(plan: VerificationPlan) -> int:

@@ -140,24 +140,24 @@ class Pipeline:
         self.runs.append(run)
         return run
 
-    def publish_consumer_pact(self, pact_path: Path, version: str, branch: str) -> str:
+    def publish_consumer_pact(self, pact_path: Path, version: str, branch: str, provider: str | None = None) -> str:
         """Publish consumer pacts (a file or a directory) as `publish` does; returns the first pact's URL
         from the broker's answer."""
-        run = self.publish(pact_path, version, branch)
+        run = self.publish(pact_path, version, branch, provider)
         assert run.returncode == 0, run.output
         answer = json.loads(_last_json(run.output))
         return str(answer["_links"]["pb:contracts"][0]["href"])
 
-    def publish(self, pact_path: Path, version: str, branch: str) -> Run:
+    def publish(self, pact_path: Path, version: str, branch: str, provider: str | None = None) -> Run:
         """`pact broker publish` of consumer pacts (a file or a directory), as this test's consumers of
-        this test's provider."""
+        this test's provider (or of `provider`)."""
         files = sorted(pact_path.glob("*.json")) if pact_path.is_dir() else [pact_path]
         directory = self.workdir / f"pacts-{uuid.uuid4().hex[:8]}"
         directory.mkdir()
         for file in files:
             pact = json.loads(file.read_text(encoding="utf-8"))
             pact["consumer"]["name"] = self.consumer(pact["consumer"]["name"])
-            pact["provider"]["name"] = self.provider
+            pact["provider"]["name"] = provider or self.provider
             (directory / file.name).write_text(json.dumps(pact), encoding="utf-8")
         return self.pact(
             "broker",

@@ -215,6 +215,22 @@ def test_a_webhook_build_from_a_detached_checkout_publishes_under_no_branch(
     assert production.broker.branches(production.provider, sha) == []
 
 
+def test_a_webhook_build_refuses_another_providers_pact_and_publishes_nothing(production: Pipeline) -> None:
+    other = f"another-provider-{production.suffix}"
+    other_pact = production.publish_consumer_pact(JS_PACT, "js-9", "main", provider=other)
+
+    run = production.task("fake-ci-webhook", PACT_URL=other_pact, GIT_COMMIT="cafe5678", GIT_BRANCH="main")
+
+    assert run.returncode != 0
+    assert (
+        f"error: PACT_URL: the pact at {other_pact} is for the provider {other}, not {production.provider}"
+        in run.output
+    )
+    assert "Verifying a pact" not in run.output, "refused before verifying"
+    assert production.broker.verification_results(other) == []
+    assert production.broker.verification_results(production.provider) == []
+
+
 def test_a_failed_publication_fails_the_build_on_the_double(production: Pipeline, double: BrokerDouble) -> None:
     _python_consumer_in_production(production)
     double.reject_verification_results = True
