@@ -221,3 +221,16 @@ def test_a_pact_url_without_credentials_may_be_anywhere() -> None:
 def test_origin_leaves_out_default_ports_and_credentials() -> None:
     assert origin("HTTPS://User:pw@Broker.Example:443/x") == "https://broker.example"
     assert origin("http://broker.example:8080/x") == "http://broker.example:8080"
+
+
+def test_a_pact_url_under_the_broker_url_talks_to_that_broker_else_to_its_origin() -> None:
+    pact_url = "https://host.example/pact-broker/pacts/provider/p/consumer/c/version/1"
+    under = plan_verification(
+        load_settings(PipelineSettings, pact_url=pact_url, broker_base_url="https://host.example/pact-broker/")
+    )
+    elsewhere = plan_verification(
+        load_settings(PipelineSettings, pact_url=pact_url, broker_base_url="https://other.example/")
+    )
+    alone = plan_verification(load_settings(PipelineSettings, pact_url=pact_url))
+    assert under.broker_url == "https://host.example/pact-broker"
+    assert elsewhere.broker_url == alone.broker_url == "https://host.example"

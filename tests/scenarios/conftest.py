@@ -236,8 +236,8 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
-    """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double."""
+def broker_under_test(*, basic: bool = False, path: str = "") -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
+    """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double (under `path`)."""
     if REAL_BROKER_URL:
         yield REAL_BROKER_URL, real_broker_credentials(), None
         return
@@ -248,7 +248,7 @@ def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials
         )
     else:
         credentials, double = Credentials(token=SecretStr(TOKEN)), BrokerDouble(token=TOKEN)
-    with running_broker(double) as url:
+    with running_broker(double, path) as url:
         yield url, credentials, double
     assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
         f"{r.method} {r.path}?{r.query}" for r in double.unanswered
@@ -273,15 +273,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipeline]:
     """A broker double wanting the bearer TOKEN (`indirect` param "basic": a self-hosted broker with
-    basic auth, user `ci`, password TOKEN), or the real broker of PACT_BROKER_TEST_URL."""
-    basic = getattr(request, "param", "token") == "basic"
+    basic auth, user `ci`, password TOKEN; "under-a-path": served at /pact-broker), or the real
+    broker of PACT_BROKER_TEST_URL."""
+    variant = getattr(request, "param", "token")
+    basic = variant == "basic"
     if basic and REAL_BROKER_URL:
         pytest.skip("the real broker has the one kind of auth PACT_BROKER_TEST_* give: the other variant uses it")
+    if variant == "under-a-path" and REAL_BROKER_URL:
+        pytest.skip("the real broker is served where PACT_BROKER_TEST_URL says: the double is put under a path")
     workdir = tmp_path / "work"
     workdir.mkdir()
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
-    with broker_under_test(basic=basic) as (url, credentials, double), running_github() as github:
+    path = "/pact-broker" if variant == "under-a-path" else ""
+    with broker_under_test(basic=basic, path=path) as (url, credentials, double), running_github() as github:
         env = base_env(url, wrapper) | credentials.cli_env()
         setup = Pipeline(
             BrokerApi(url, credentials.header()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env

@@ -188,6 +188,18 @@ def test_webhook_build_verifies_only_the_changed_pact(production: Pipeline) -> N
     assert production.deployed() == []
 
 
+@pytest.mark.parametrize("pipeline", ["under-a-path"], indirect=True)
+def test_a_webhook_build_checks_its_results_arrived_at_a_broker_under_a_path(production: Pipeline) -> None:
+    """The results check asks PACT_BROKER_BASE_URL's /matrix, not the pact URL's origin."""
+    assert production.broker_url.endswith("/pact-broker")
+    changed = production.publish_consumer_pact(JS_PACT, "js-7", "feat/charset")
+
+    run = production.task("fake-ci-webhook", PACT_URL=changed, GIT_COMMIT="cafe1234", GIT_BRANCH="feat/webhook")
+
+    assert run.returncode == 0, run.output
+    assert _results(production) == {(JS_CONSUMER, "cafe1234", True)}
+
+
 def _detached_checkout(directory: Path) -> str:
     """Make `directory` a git checkout of one commit with no branch checked out; its sha."""
     git = ["git", "-C", str(directory), "-c", "user.name=ci", "-c", "user.email=ci@example.invalid"]

@@ -61,7 +61,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from example_provider.pipeline.server import serve_in_thread
 
@@ -300,7 +300,8 @@ class BrokerDouble:
 
     @staticmethod
     def _base(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        """The broker's base URL, with the path it is mounted under (`running_broker(..., path)`)."""
+        return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
     async def health(self, _: Request) -> Response:
         return Response("ok")
@@ -1147,7 +1148,8 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def running_broker(double: BrokerDouble) -> Iterator[str]:
-    """Serve `double` with uvicorn on a free loopback port; yields its base URL."""
-    with serve_in_thread(double.app, ready_path="/health") as base_url:
-        yield base_url
+def running_broker(double: BrokerDouble, path: str = "") -> Iterator[str]:
+    """Serve `double` with uvicorn on a free loopback port, under `path` (`/pact-broker`); yields its base URL."""
+    app = Starlette(routes=[Mount(path, app=double.app)]) if path else double.app
+    with serve_in_thread(app, ready_path=f"{path}/health") as base_url:
+        yield base_url + path
