@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
 from pydantic import BaseModel, Field
 
-from example_provider.messages import MessageError, message_for
+from example_provider.messages import MessageError, message_for, verification_metadata
 from example_provider.products import ProductRepository
 from example_provider.provider_states import DEFAULT_PRODUCT, ProviderStates, UnknownProviderStateError
 
@@ -96,7 +96,7 @@ def add_verifier_endpoints(app: FastAPI, repository: ProductRepository, *, allow
             event = message_for(request.description, product_id, repository)
         except MessageError as error:
             raise HTTPException(status_code=400, detail=str(error)) from None
-        metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()
+        metadata = base64.b64encode(json.dumps(verification_metadata(event)).encode()).decode()
         return Response(
             event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}
         )
