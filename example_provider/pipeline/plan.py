@@ -229,7 +229,7 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
             source="broker",
             location=settings.broker_url,
             credentials=Credentials.from_settings(settings),
-            consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
+            consumer_version_selectors=tuple(settings.consumer_version_selectors or CONSUMER_VERSION_SELECTORS),
             include_pending=True,
             include_wip_since=None if settings.include_wip_pacts_since == "off" else settings.include_wip_pacts_since,
             provider_branch=settings.git_branch,

@@ -20,6 +20,12 @@ pytestmark = pytest.mark.broker
         pytest.param("record-deployment", {"PACT_BROKER_BASE_URL": ""}, "error: PACT_BROKER_BASE_URL: ", id="record"),
         pytest.param("create-environment", {"PACT_BROKER_BASE_URL": ""}, "error: PACT_BROKER_BASE_URL: ", id="env"),
         pytest.param("ci-webhook", {}, "error: PACT_URL: ", id="ci-webhook without PACT_URL"),
+        pytest.param(
+            "ci",
+            {"PACT_CONSUMER_VERSION_SELECTORS": '[{"mainbranch": true}]'},
+            "error: invalid settings: PACT_CONSUMER_VERSION_SELECTORS: 'mainbranch' is not a selector field; use ",
+            id="a misspelt selector",
+        ),
         pytest.param("create-github-token-secret", {}, "error: GITHUB_TOKEN: ", id="secret without GITHUB_TOKEN"),
         pytest.param(
             "create-or-update-webhook",
