@@ -171,11 +171,12 @@ class Pipeline:
             "json",
         )
 
-    def deploy_consumer(self, consumer: str, version: str) -> None:
-        """Record that this test's `consumer` `version` is deployed to this test's environment."""
+    def deploy_consumer(self, consumer: str, version: str, how: str = "record-deployment") -> None:
+        """Record that this test's `consumer` `version` is deployed to this test's environment (or released
+        there: `how="record-release"`)."""
         run = self.pact(
             "broker",
-            "record-deployment",
+            how,
             "--pacticipant",
             self.consumer(consumer),
             "--version",

@@ -89,6 +89,45 @@ def test_the_event_consumer_is_verified_beside_the_http_one_and_can_i_deploy_ans
     assert production.deployed() == [results[0].provider_version]
 
 
+def test_a_consumer_version_released_to_production_is_verified_through_deployed_or_released(
+    production: Pipeline,
+) -> None:
+    """A mobile app or a library is released, not deployed: `record-release`, from a branch that is not main."""
+    production.publish_consumer_pact(PYTHON_PACT, "consumer-2", "release/2")
+    production.deploy_consumer(PYTHON_CONSUMER, "consumer-2", how="record-release")
+
+    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_INCLUDE_WIP_PACTS_SINCE="off")
+
+    assert run.returncode == 0, run.output
+    [verification] = production.broker.verification_results(production.provider)
+    assert (verification.consumer, verification.consumer_version, verification.success) == (
+        production.consumer(PYTHON_CONSUMER),
+        "consumer-2",
+        True,
+    ), run.output
+    assert "Computer says yes" in run.output
+    assert production.deployed() == [verification.provider_version]
+
+
+def test_without_deployed_or_released_a_released_consumer_version_is_not_verified(production: Pipeline) -> None:
+    """Negative control of the one above: selectors that leave releases out select nothing."""
+    production.publish_consumer_pact(PYTHON_PACT, "consumer-2", "release/2")
+    production.deploy_consumer(PYTHON_CONSUMER, "consumer-2", how="record-release")
+
+    run = production.task(
+        "fake-ci",
+        GIT_COMMIT=COMMIT,
+        GIT_BRANCH="main",
+        PACT_INCLUDE_WIP_PACTS_SINCE="off",
+        PACT_CONSUMER_VERSION_SELECTORS='[{"mainBranch": true}, {"deployed": true}]',
+    )
+
+    assert run.returncode != 0
+    assert "selectors {mainBranch: True}, {deployed: True}" in run.output
+    assert f"the broker returned no pacts for {production.provider}" in run.output
+    assert production.broker.verification_results(production.provider) == []
+
+
 @pytest.mark.parametrize(
     "pipeline",
     [pytest.param("token", id="PactFlow bearer token"), pytest.param("basic", id="self-hosted basic auth")],
