@@ -30,6 +30,7 @@ pytestmark = pytest.mark.broker
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 BROKEN_CONSUMER = "broken-consumer"
 JS_CONSUMER = "pactflow-example-consumer"
+ADMIN_CONSUMER = "catalogue-admin"  # the bundled pact of the writes
 WRONG_STATUS = FIXTURE_PACTS / "broken" / "wrong-status.json"
 JS_PACT = FIXTURE_PACTS / "good" / "handwritten-js-consumer-v2.json"
 
@@ -82,6 +83,7 @@ def test_the_event_consumer_is_verified_beside_the_http_one_and_can_i_deploy_ans
     assert {(r.consumer, r.success) for r in results} == {
         (production.consumer(PYTHON_CONSUMER), True),
         (production.consumer(EVENTS_CONSUMER), True),
+        (production.consumer(ADMIN_CONSUMER), True),  # selected from main; deployed nowhere
     }, run.output
     assert "a product event update" in run.output  # the message interactions were verified
     assert production.consumer(EVENTS_CONSUMER) in run.output.split("can-i-deploy", 1)[1]  # its row in the answer
