@@ -50,3 +50,14 @@ def test_bad_input_is_one_clear_error(pipeline: Pipeline, task: str, env: dict[s
     assert len(errors) == 1, run.output
     assert errors[0].startswith(starts), run.output
     assert pipeline.broker.verification_results(pipeline.provider) == []
+
+
+def test_a_pact_url_that_is_no_pact_is_one_clear_error(pipeline: Pipeline) -> None:
+    run = pipeline.task("ci-webhook", PACT_URL=pipeline.broker_url + "/", GIT_COMMIT="0123456")
+
+    assert run.returncode != 0
+    errors = [line for line in run.output.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: PACT_URL: {pipeline.broker_url}/ did not answer with a pact; give the URL of a pact in the broker"
+    ]
+    assert "Traceback" not in run.output
