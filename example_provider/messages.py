@@ -42,3 +42,14 @@ def message_for(description: str, product_id: str, session: Session) -> ProductE
         msg = f"message {description!r} is about product {product_id!r}, which the provider states did not set up"
         raise MessageError(msg)
     return product_event(product, kind)
+
+
+def verification_metadata(event: ProductEvent) -> dict[str, str]:
+    """The metadata a verifier compares with the consumer's: the event's, and its content type as pact-js names it.
+
+    Metadata keys match exactly. pact-python consumers read the event's `Content-Type`; pact-js
+    consumers write the content type into their pacts as `content-type` (and `contentType`, which
+    the verifier takes from the answer's `Content-Type` header). Both name the same fact, the
+    body's media type, so this adds a key to what is verified, not an attribute to what is published.
+    """
+    return {**event.metadata, "content-type": event.metadata["Content-Type"]}

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from example_provider import products
 from example_provider.deps import SessionDep
-from example_provider.messages import MessageError, message_for
+from example_provider.messages import MessageError, message_for, verification_metadata
 from example_provider.provider_states import DEFAULT_PRODUCT, UnknownProviderStateError, set_up, set_up_all
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
             raise HTTPException(status_code=400, detail=str(error)) from None
         finally:
             session.rollback()
-        metadata = base64.b64encode(json.dumps(event.metadata).encode()).decode()
+        metadata = base64.b64encode(json.dumps(verification_metadata(event)).encode()).decode()
         return Response(
             event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,17 @@ def test_the_tasks_keep_the_pact_tools_from_calling_home(monkeypatch: pytest.Mon
     monkeypatch.delenv("PACT_DO_NOT_TRACK")
     importlib.reload(tasks)
     assert os.environ["PACT_DO_NOT_TRACK"] == "true"
+
+
+def test_the_docs_name_the_pact_broker_image_ci_runs() -> None:
+    workflow = (ROOT / ".github" / "workflows" / "build.yml").read_text(encoding="utf-8")
+    [image] = re.findall(r"image: (pactfoundation/pact-broker:\S+)", workflow)
+    assert image != "pactfoundation/pact-broker:2.126.0-pactbroker2.113.0", "pact_broker 2.113.0 is from February 2025"
+    assert image in (ROOT / "docs" / "broker-tests.md").read_text(encoding="utf-8")
+
+
+def test_a_webhook_build_does_not_stop_on_an_empty_branch() -> None:
+    """pact_broker sends an empty providerVersionBranch for a deployed or released provider version."""
+    workflow = (ROOT / ".github" / "workflows" / "verify_changed_pact.yml").read_text(encoding="utf-8")
+    guards = [line for line in workflow.splitlines() if line.strip().startswith("if:")]
+    assert guards == ["        if: env.GIT_COMMIT == ''"]

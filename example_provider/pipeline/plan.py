@@ -45,6 +45,8 @@ class VerificationPlan:
     source: SourceKind
     #: Where the pacts are: a pact directory, a pact URL or file, or the broker's URL.
     location: str
+    #: PACT_BROKER_BASE_URL, for a pact URL that it serves (a broker under a path has more than an origin).
+    pact_url_broker: str | None = None
     credentials: Credentials = field(default_factory=Credentials)
     consumer_version_selectors: tuple[dict[str, Any], ...] = ()
     include_pending: bool = False
@@ -70,8 +72,10 @@ class VerificationPlan:
 
     @property
     def broker_url(self) -> str:
-        """The broker this plan talks to: the broker URL, or the origin of the one pact URL."""
-        return self.location.rstrip("/") if self.source == "broker" else origin(self.location)
+        """The broker this plan talks to: the broker URL, or the one serving the pact URL (else its origin)."""
+        if self.source == "broker":
+            return self.location.rstrip("/")
+        return self.pact_url_broker or origin(self.location)
 
     def describe(self) -> str:
         """One line for logs: what is verified, from where, and whether results are published."""
@@ -207,6 +211,8 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
             common |= _local_pacts(settings, [Path(location)], "PACT_URL")
         else:
             _check_credentials_stay_with_the_broker(settings, location)
+            if settings.broker_url and location.startswith(settings.broker_url + "/"):
+                common["pact_url_broker"] = settings.broker_url
         return VerificationPlan(
             source="url", location=location, credentials=Credentials.from_settings(settings), **common
         )
@@ -223,7 +229,7 @@ def plan_verification(settings: PipelineSettings) -> VerificationPlan:
             source="broker",
             location=settings.broker_url,
             credentials=Credentials.from_settings(settings),
-            consumer_version_selectors=CONSUMER_VERSION_SELECTORS,
+            consumer_version_selectors=tuple(settings.consumer_version_selectors or CONSUMER_VERSION_SELECTORS),
             include_pending=True,
             include_wip_since=None if settings.include_wip_pacts_since == "off" else settings.include_wip_pacts_since,
             provider_branch=settings.git_branch,

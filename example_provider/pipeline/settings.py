@@ -8,6 +8,7 @@ is a `PipelineError`: invoke's own `Exit`, so a task ends with one line on stder
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from invoke.exceptions import Exit
-from pydantic import AfterValidator, AnyHttpUrl, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from example_provider.settings import CONFIG, Name, SettingsError, load_settings
 
@@ -52,6 +53,48 @@ def _regex(pattern: Any) -> Any:  # noqa: ANN401 - any value
             msg = f"not a regular expression ({error})"
             raise ValueError(msg) from None
     return pattern
+
+
+#: The consumer version selector fields the verifier takes, and the JSON type of each.
+SELECTOR_FIELDS: dict[str, type] = {
+    "mainBranch": bool,
+    "branch": str,
+    "fallbackBranch": str,
+    "matchingBranch": bool,
+    "deployedOrReleased": bool,
+    "deployed": bool,
+    "released": bool,
+    "environment": str,
+    "consumer": str,
+    "tag": str,
+    "fallbackTag": str,
+    "latest": bool,
+}
+
+
+def _selectors(value: Any) -> Any:  # noqa: ANN401 - the raw setting
+    """A JSON list of consumer version selectors, each an object of the fields the verifier takes."""
+    if not isinstance(value, str):
+        return value
+    example = 'such as [{"mainBranch": true}, {"deployedOrReleased": true}]'
+    try:
+        selectors = json.loads(value)
+    except ValueError:
+        msg = f"not JSON; give a list of selector objects, {example}"
+        raise ValueError(msg) from None
+    if not isinstance(selectors, list) or not selectors or not all(isinstance(s, dict) and s for s in selectors):
+        msg = f"not a non-empty list of selector objects; give one {example}"
+        raise ValueError(msg)
+    for key, field_value in ((key, v) for selector in selectors for key, v in selector.items()):
+        kind = SELECTOR_FIELDS.get(key)
+        if kind is None:
+            msg = f"{key!r} is not a selector field; use {', '.join(SELECTOR_FIELDS)}"
+            raise ValueError(msg)
+        if not isinstance(field_value, kind) or (field_value is False and key != "latest"):
+            wanted = "a string" if kind is str else ("true or false" if key == "latest" else "true")
+            msg = f"{key} must be {wanted}, not {json.dumps(field_value)}"
+            raise ValueError(msg)
+    return selectors
 
 
 Url = Annotated[AnyHttpUrl, AfterValidator(_no_password)]
@@ -93,6 +136,10 @@ class PipelineSettings(BaseSettings):
     """Verify only interactions without a provider state."""
     verify_database_url: SecretStr | None = Field(None, alias="VERIFY_DATABASE_URL")
     """PostgreSQL for verification (its rows are replaced; never DATABASE_URL); unset: a fresh SQLite file."""
+    consumer_version_selectors: Annotated[list[dict[str, Any]] | None, NoDecode, BeforeValidator(_selectors)] = Field(
+        None, alias="PACT_CONSUMER_VERSION_SELECTORS"
+    )
+    """JSON list replacing the recommended selectors."""
     # This provider
     pacticipant: Name = Field("pactflow-example-provider-python", alias="PACTICIPANT")
     """This provider's name in pacts and broker."""

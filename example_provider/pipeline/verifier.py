@@ -45,10 +45,10 @@ def build_verifier(plan: VerificationPlan, base_url: str, api_token: SecretStr |
     (the pact-js consumers send an example one) and reaches the state-change calls too.
 
     States are changed through the app's own state-change endpoint, the one external verifiers
-    use, so both ways of verifying run the same code, and a state can hand values back to the
-    consumer's `fromProviderState` expressions. A state that fails there answers 400, which the
-    verifier reports at once; pact-python's in-process callback answers 500 instead, which the
-    verifier retries for minutes (pact-python #1665).
+    use, so both ways of verifying run the same code. It has to be a URL: pact-python's in-process
+    state callback discards what the handler returns, so a state could not hand values back to
+    the consumer's `fromProviderState` expressions. A state that fails there answers 400, which
+    the verifier reports at once; the in-process callback answers 500, which it retries.
     """
     provider = urlsplit(base_url)
     verifier = (
@@ -231,7 +231,24 @@ def check_pact_source(plan: VerificationPlan) -> None:
     if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
         return
     url = plan.broker_url + "/" if plan.source == "broker" else plan.location
-    broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
+    answer = broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
+    if plan.source == "url":
+        _check_pact_names_the_provider(plan, answer)
+
+
+def _check_pact_names_the_provider(plan: VerificationPlan, answer: str) -> None:
+    """A pact URL naming another provider is refused: its result would be published onto that provider's pact."""
+    try:
+        provider = json.loads(answer)["provider"]["name"]
+    except (ValueError, KeyError, TypeError):
+        msg = f"PACT_URL: {plan.location} did not answer with a pact; give the URL of a pact in the broker"
+        raise PipelineError(msg) from None
+    if provider != plan.provider:
+        msg = (
+            f"PACT_URL: the pact at {plan.location} is for the provider {provider}, not {plan.provider}; "
+            "verify it as that provider by setting PACTICIPANT, or give a pact for this one"
+        )
+        raise PipelineError(msg)
 
 
 def pacts_for_verification(plan: VerificationPlan) -> int:

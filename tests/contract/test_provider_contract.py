@@ -27,6 +27,7 @@ FIXTURES = Path(__file__).parent / "pacts"
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = "pactflow-example-provider-python"
 JS_PROVIDER = "pactflow-example-provider"  # what the pact-js consumers call this API
+JS_SNS_PROVIDER = "pactflow-example-provider-js-sns"  # what pactflow's JS SNS consumer calls it
 
 
 @pytest.mark.uses_environment
@@ -69,6 +70,14 @@ def _copy(name: str, directory: Path, provider: str | None = None) -> dict[str, 
             "good/pactflow-example-consumer-python-sns-pactflow-example-provider-python-sns.json",
             "pactflow-example-provider-python-sns",
             id="pactflow's SNS consumer, V3 messages",
+        ),
+        pytest.param(
+            "good/pactflow-example-consumer-js-sns-v3.json", JS_SNS_PROVIDER, id="pactflow's JS SNS consumer, metaData"
+        ),
+        pytest.param(
+            "good/pactflow-example-consumer-js-sns-v3-pact-js-12.json",
+            JS_SNS_PROVIDER,
+            id="pactflow's JS SNS consumer, pact-js 12 (content-type and contentType)",
         ),
     ],
 )
@@ -117,6 +126,11 @@ def test_a_source_with_no_pact_for_this_provider_is_one_clear_error(tmp_path: Pa
         pytest.param("unknown-state.json", "setup state change handlers has failed", id="state the provider lacks"),
         pytest.param("state-hands-back-no-id.json", "expected 200 but was 404", id="fromProviderState with no id"),
         pytest.param("archived-event.json", "$.event -> Expected 'CREATED' to match '^(ARCHIVED)$'", id="event kind"),
+        pytest.param(
+            "wrong-content-type.json",
+            "Expected metadata 'content-type' to have value 'application/xml' but was 'application/json'",
+            id="message content type",
+        ),
         pytest.param(
             "unknown-message.json",
             "unknown message 'a product archived event': add it to example_provider/messages.py (known messages: ",

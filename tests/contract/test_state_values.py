@@ -3,16 +3,27 @@
 It proves, over HTTP only, what a consumer may write: several states in one interaction, and a
 request path generated from the values the state endpoint answers (`fromProviderState`, a V3
 generator of type ProviderState); and that the token, sent as a custom header, reaches both
-the requests and the state changes.
+the requests and the state changes. And why the values need the state endpoint: pact-python's
+in-process state callback drops what a state hands back.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pytest
+from pact import Verifier
+from sqlalchemy import URL
+from sqlalchemy.orm import Session
+
+from example_provider.app import create_app
+from example_provider.db import make_engine
+from example_provider.pipeline.server import serve_in_thread
+from example_provider.provider_states import set_up
 from tests.process import pact_verifier, run_provider
 
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
@@ -41,7 +52,7 @@ def interaction(
     }
 
 
-PACT = {
+PACT: dict[str, Any] = {
     "consumer": {"name": "state-values-consumer"},
     "provider": {"name": PROVIDER},
     "interactions": [
@@ -84,3 +95,35 @@ def test_a_verifier_uses_the_state_values_and_the_token(tmp_path: Path) -> None:
     assert with_token.returncode == 0, with_token.stdout + with_token.stderr
     assert without.returncode != 0, "the API answered without the token"
     assert "401" in without.stdout, without.stdout
+
+
+def test_pact_pythons_in_process_state_callback_drops_what_a_state_hands_back(
+    tmp_path: Path, sqlite_database: URL
+) -> None:
+    """Why verification changes states through the app's endpoint, not pact-python's state callback.
+
+    The same states, handed to the callback: the verifier never sees the `{"id": "10"}` the first
+    interaction's state answers, so the generated path keeps the pact's example (/product/99: 404).
+    """
+    pact = tmp_path / "pact.json"
+    pact.write_text(json.dumps({**PACT, "interactions": PACT["interactions"][:1]}), encoding="utf-8")
+
+    def handle(state: str, action: str = "setup", parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        with Session(engine) as session:
+            values = set_up(session, state, parameters or {}) if action == "setup" else {}
+            session.commit()
+            return values
+
+    with serve_in_thread(create_app(sqlite_database)) as base_url:
+        engine = make_engine(sqlite_database)
+        verifier = (
+            Verifier(PROVIDER, host="127.0.0.1")
+            .add_transport(url=base_url)
+            # It does return the values: pact-python types the callback `-> None`, and drops them.
+            .state_handler(cast("Callable[..., None]", handle), teardown=True)
+            .add_source(pact)
+        )
+        with pytest.raises(RuntimeError):
+            verifier.verify()
+        engine.dispose()
+    assert "expected 200 but was 404" in verifier.output(strip_ansi=True)

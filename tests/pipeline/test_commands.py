@@ -112,11 +112,16 @@ def test_fake_ci_publishes_a_fresh_version_of_this_commit_on_this_branch() -> No
     assert kept["GIT_COMMIT"] == "abc1234def"
 
 
-def test_fake_ci_needs_a_branch() -> None:
+def test_fake_ci_needs_a_branch_and_a_webhook_build_does_not() -> None:
     settings = _settings()
     settings.git_branch = None
     with pytest.raises(PipelineError, match="GIT_BRANCH"):
         commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC))
+    webhook = commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC), new_version=False)
+    assert webhook["GIT_BRANCH"] == ""
+    commands.check_webhook_build(
+        _settings(pact_url="https://broker.example/pacts/x", git_branch=None, publish_verification_results=True)
+    )
 
 
 def test_broker_tasks_need_a_broker() -> None:

@@ -221,3 +221,46 @@ def test_a_pact_url_without_credentials_may_be_anywhere() -> None:
 def test_origin_leaves_out_default_ports_and_credentials() -> None:
     assert origin("HTTPS://User:pw@Broker.Example:443/x") == "https://broker.example"
     assert origin("http://broker.example:8080/x") == "http://broker.example:8080"
+
+
+def test_a_pact_url_under_the_broker_url_talks_to_that_broker_else_to_its_origin() -> None:
+    pact_url = "https://host.example/pact-broker/pacts/provider/p/consumer/c/version/1"
+    under = plan_verification(
+        load_settings(PipelineSettings, pact_url=pact_url, broker_base_url="https://host.example/pact-broker/")
+    )
+    elsewhere = plan_verification(
+        load_settings(PipelineSettings, pact_url=pact_url, broker_base_url="https://other.example/")
+    )
+    alone = plan_verification(load_settings(PipelineSettings, pact_url=pact_url))
+    assert under.broker_url == "https://host.example/pact-broker"
+    assert elsewhere.broker_url == alone.broker_url == "https://host.example"
+
+
+def test_consumer_version_selectors_replace_the_recommended_ones() -> None:
+    chosen = '[{"mainBranch": true}, {"released": true, "environment": "production"}]'
+    settings = load_settings(
+        PipelineSettings, broker_base_url=BROKER, git_branch="main", consumer_version_selectors=chosen
+    )
+    plan = plan_verification(settings)
+    assert plan.consumer_version_selectors == ({"mainBranch": True}, {"released": True, "environment": "production"})
+    assert "selectors {mainBranch: True}, {released: True, environment: production}" in plan.describe()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        pytest.param("mainBranch", "not JSON; give a list of selector objects", id="not JSON"),
+        pytest.param('{"mainBranch": true}', "not a non-empty list of selector objects", id="an object"),
+        pytest.param("[]", "not a non-empty list of selector objects", id="empty"),
+        pytest.param("[{}]", "not a non-empty list of selector objects", id="an empty selector"),
+        pytest.param('[{"mainbranch": true}]', "'mainbranch' is not a selector field; use mainBranch, ", id="misspelt"),
+        pytest.param('[{"deployed": false}]', "deployed must be true, not false", id="false"),
+        pytest.param('[{"branch": 7}]', "branch must be a string, not 7", id="a number for a string"),
+    ],
+)
+def test_bad_consumer_version_selectors_are_one_line(monkeypatch: pytest.MonkeyPatch, value: str, reason: str) -> None:
+    monkeypatch.setenv("PACT_CONSUMER_VERSION_SELECTORS", value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(PipelineSettings)
+    assert str(error.value).startswith(f"invalid settings: PACT_CONSUMER_VERSION_SELECTORS: {reason}")
+    assert "\n" not in str(error.value)

@@ -140,24 +140,24 @@ class Pipeline:
         self.runs.append(run)
         return run
 
-    def publish_consumer_pact(self, pact_path: Path, version: str, branch: str) -> str:
+    def publish_consumer_pact(self, pact_path: Path, version: str, branch: str, provider: str | None = None) -> str:
         """Publish consumer pacts (a file or a directory) as `publish` does; returns the first pact's URL
         from the broker's answer."""
-        run = self.publish(pact_path, version, branch)
+        run = self.publish(pact_path, version, branch, provider)
         assert run.returncode == 0, run.output
         answer = json.loads(_last_json(run.output))
         return str(answer["_links"]["pb:contracts"][0]["href"])
 
-    def publish(self, pact_path: Path, version: str, branch: str) -> Run:
+    def publish(self, pact_path: Path, version: str, branch: str, provider: str | None = None) -> Run:
         """`pact broker publish` of consumer pacts (a file or a directory), as this test's consumers of
-        this test's provider."""
+        this test's provider (or of `provider`)."""
         files = sorted(pact_path.glob("*.json")) if pact_path.is_dir() else [pact_path]
         directory = self.workdir / f"pacts-{uuid.uuid4().hex[:8]}"
         directory.mkdir()
         for file in files:
             pact = json.loads(file.read_text(encoding="utf-8"))
             pact["consumer"]["name"] = self.consumer(pact["consumer"]["name"])
-            pact["provider"]["name"] = self.provider
+            pact["provider"]["name"] = provider or self.provider
             (directory / file.name).write_text(json.dumps(pact), encoding="utf-8")
         return self.pact(
             "broker",
@@ -171,11 +171,12 @@ class Pipeline:
             "json",
         )
 
-    def deploy_consumer(self, consumer: str, version: str) -> None:
-        """Record that this test's `consumer` `version` is deployed to this test's environment."""
+    def deploy_consumer(self, consumer: str, version: str, how: str = "record-deployment") -> None:
+        """Record that this test's `consumer` `version` is deployed to this test's environment (or released
+        there: `how="record-release"`)."""
         run = self.pact(
             "broker",
-            "record-deployment",
+            how,
             "--pacticipant",
             self.consumer(consumer),
             "--version",
@@ -236,8 +237,8 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
-    """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double."""
+def broker_under_test(*, basic: bool = False, path: str = "") -> Iterator[tuple[str, Credentials, BrokerDouble | None]]:
+    """The broker under test: the real one named by PACT_BROKER_TEST_URL, else a fresh double (under `path`)."""
     if REAL_BROKER_URL:
         yield REAL_BROKER_URL, real_broker_credentials(), None
         return
@@ -248,7 +249,7 @@ def broker_under_test(*, basic: bool = False) -> Iterator[tuple[str, Credentials
         )
     else:
         credentials, double = Credentials(token=SecretStr(TOKEN)), BrokerDouble(token=TOKEN)
-    with running_broker(double) as url:
+    with running_broker(double, path) as url:
         yield url, credentials, double
     assert not double.unanswered, "the broker double was asked something it does not model: " + "; ".join(
         f"{r.method} {r.path}?{r.query}" for r in double.unanswered
@@ -273,15 +274,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def pipeline(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pipeline]:
     """A broker double wanting the bearer TOKEN (`indirect` param "basic": a self-hosted broker with
-    basic auth, user `ci`, password TOKEN), or the real broker of PACT_BROKER_TEST_URL."""
-    basic = getattr(request, "param", "token") == "basic"
+    basic auth, user `ci`, password TOKEN; "under-a-path": served at /pact-broker), or the real
+    broker of PACT_BROKER_TEST_URL."""
+    variant = getattr(request, "param", "token")
+    basic = variant == "basic"
     if basic and REAL_BROKER_URL:
         pytest.skip("the real broker has the one kind of auth PACT_BROKER_TEST_* give: the other variant uses it")
+    if variant == "under-a-path" and REAL_BROKER_URL:
+        pytest.skip("the real broker is served where PACT_BROKER_TEST_URL says: the double is put under a path")
     workdir = tmp_path / "work"
     workdir.mkdir()
     log = tmp_path / "pact-command-lines.jsonl"
     wrapper = _recording_pact(tmp_path, log)
-    with broker_under_test(basic=basic) as (url, credentials, double), running_github() as github:
+    path = "/pact-broker" if variant == "under-a-path" else ""
+    with broker_under_test(basic=basic, path=path) as (url, credentials, double), running_github() as github:
         env = base_env(url, wrapper) | credentials.cli_env()
         setup = Pipeline(
             BrokerApi(url, credentials.header()), double, github, credentials, uuid.uuid4().hex[:8], workdir, log, env

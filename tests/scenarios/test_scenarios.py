@@ -9,6 +9,8 @@ broker's public API (`pipeline.broker`), so they hold for the broker double and 
 from __future__ import annotations
 
 import contextlib
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.broker
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 BROKEN_CONSUMER = "broken-consumer"
 JS_CONSUMER = "pactflow-example-consumer"
+ADMIN_CONSUMER = "catalogue-admin"  # the bundled pact of the writes
 WRONG_STATUS = FIXTURE_PACTS / "broken" / "wrong-status.json"
 JS_PACT = FIXTURE_PACTS / "good" / "handwritten-js-consumer-v2.json"
 
@@ -80,11 +83,51 @@ def test_the_event_consumer_is_verified_beside_the_http_one_and_can_i_deploy_ans
     assert {(r.consumer, r.success) for r in results} == {
         (production.consumer(PYTHON_CONSUMER), True),
         (production.consumer(EVENTS_CONSUMER), True),
+        (production.consumer(ADMIN_CONSUMER), True),  # selected from main; deployed nowhere
     }, run.output
     assert "a product event update" in run.output  # the message interactions were verified
     assert production.consumer(EVENTS_CONSUMER) in run.output.split("can-i-deploy", 1)[1]  # its row in the answer
     assert "Computer says yes" in run.output
     assert production.deployed() == [results[0].provider_version]
+
+
+def test_a_consumer_version_released_to_production_is_verified_through_deployed_or_released(
+    production: Pipeline,
+) -> None:
+    """A mobile app or a library is released, not deployed: `record-release`, from a branch that is not main."""
+    production.publish_consumer_pact(PYTHON_PACT, "consumer-2", "release/2")
+    production.deploy_consumer(PYTHON_CONSUMER, "consumer-2", how="record-release")
+
+    run = production.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="main", PACT_INCLUDE_WIP_PACTS_SINCE="off")
+
+    assert run.returncode == 0, run.output
+    [verification] = production.broker.verification_results(production.provider)
+    assert (verification.consumer, verification.consumer_version, verification.success) == (
+        production.consumer(PYTHON_CONSUMER),
+        "consumer-2",
+        True,
+    ), run.output
+    assert "Computer says yes" in run.output
+    assert production.deployed() == [verification.provider_version]
+
+
+def test_without_deployed_or_released_a_released_consumer_version_is_not_verified(production: Pipeline) -> None:
+    """Negative control of the one above: selectors that leave releases out select nothing."""
+    production.publish_consumer_pact(PYTHON_PACT, "consumer-2", "release/2")
+    production.deploy_consumer(PYTHON_CONSUMER, "consumer-2", how="record-release")
+
+    run = production.task(
+        "fake-ci",
+        GIT_COMMIT=COMMIT,
+        GIT_BRANCH="main",
+        PACT_INCLUDE_WIP_PACTS_SINCE="off",
+        PACT_CONSUMER_VERSION_SELECTORS='[{"mainBranch": true}, {"deployed": true}]',
+    )
+
+    assert run.returncode != 0
+    assert "selectors {mainBranch: True}, {deployed: True}" in run.output
+    assert f"the broker returned no pacts for {production.provider}" in run.output
+    assert production.broker.verification_results(production.provider) == []
 
 
 @pytest.mark.parametrize(
@@ -185,6 +228,61 @@ def test_webhook_build_verifies_only_the_changed_pact(production: Pipeline) -> N
     assert production.broker.branches(production.provider, "cafe1234") == ["feat/webhook"]
     assert "can-i-deploy" not in production.broker_subcommands()
     assert production.deployed() == []
+
+
+@pytest.mark.parametrize("pipeline", ["under-a-path"], indirect=True)
+def test_a_webhook_build_checks_its_results_arrived_at_a_broker_under_a_path(production: Pipeline) -> None:
+    """The results check asks PACT_BROKER_BASE_URL's /matrix, not the pact URL's origin."""
+    assert production.broker_url.endswith("/pact-broker")
+    changed = production.publish_consumer_pact(JS_PACT, "js-7", "feat/charset")
+
+    run = production.task("fake-ci-webhook", PACT_URL=changed, GIT_COMMIT="cafe1234", GIT_BRANCH="feat/webhook")
+
+    assert run.returncode == 0, run.output
+    assert _results(production) == {(JS_CONSUMER, "cafe1234", True)}
+
+
+def _detached_checkout(directory: Path) -> str:
+    """Make `directory` a git checkout of one commit with no branch checked out; its sha."""
+    git = ["git", "-C", str(directory), "-c", "user.name=ci", "-c", "user.email=ci@example.invalid"]
+    for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "provider"], ["checkout", "-q", "--detach"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    return subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "branch", [pytest.param({}, id="GIT_BRANCH unset"), pytest.param({"GIT_BRANCH": ""}, id="empty")]
+)
+def test_a_webhook_build_from_a_detached_checkout_publishes_under_no_branch(
+    production: Pipeline, branch: dict[str, str]
+) -> None:
+    """pact_broker's webhook sends an empty branch for a deployed or released provider version that has none."""
+    _python_consumer_in_production(production)
+    changed = production.publish_consumer_pact(JS_PACT, "js-8", "feat/charset")
+    sha = _detached_checkout(production.workdir)
+
+    run = production.task("ci-webhook", PACT_URL=changed, PACT_BROKER_PUBLISH_VERIFICATION_RESULTS="true", **branch)
+
+    assert run.returncode == 0, run.output
+    assert f"publishing results as version {sha} on branch (none)" in run.output
+    assert _results(production) == {(JS_CONSUMER, sha, True)}
+    assert production.broker.branches(production.provider, sha) == []
+
+
+def test_a_webhook_build_refuses_another_providers_pact_and_publishes_nothing(production: Pipeline) -> None:
+    other = f"another-provider-{production.suffix}"
+    other_pact = production.publish_consumer_pact(JS_PACT, "js-9", "main", provider=other)
+
+    run = production.task("fake-ci-webhook", PACT_URL=other_pact, GIT_COMMIT="cafe5678", GIT_BRANCH="main")
+
+    assert run.returncode != 0
+    assert (
+        f"error: PACT_URL: the pact at {other_pact} is for the provider {other}, not {production.provider}"
+        in run.output
+    )
+    assert "Verifying a pact" not in run.output, "refused before verifying"
+    assert production.broker.verification_results(other) == []
+    assert production.broker.verification_results(production.provider) == []
 
 
 def test_a_failed_publication_fails_the_build_on_the_double(production: Pipeline, double: BrokerDouble) -> None:

@@ -20,6 +20,12 @@ pytestmark = pytest.mark.broker
         pytest.param("record-deployment", {"PACT_BROKER_BASE_URL": ""}, "error: PACT_BROKER_BASE_URL: ", id="record"),
         pytest.param("create-environment", {"PACT_BROKER_BASE_URL": ""}, "error: PACT_BROKER_BASE_URL: ", id="env"),
         pytest.param("ci-webhook", {}, "error: PACT_URL: ", id="ci-webhook without PACT_URL"),
+        pytest.param(
+            "ci",
+            {"PACT_CONSUMER_VERSION_SELECTORS": '[{"mainbranch": true}]'},
+            "error: invalid settings: PACT_CONSUMER_VERSION_SELECTORS: 'mainbranch' is not a selector field; use ",
+            id="a misspelt selector",
+        ),
         pytest.param("create-github-token-secret", {}, "error: GITHUB_TOKEN: ", id="secret without GITHUB_TOKEN"),
         pytest.param(
             "create-or-update-webhook",
@@ -44,3 +50,14 @@ def test_bad_input_is_one_clear_error(pipeline: Pipeline, task: str, env: dict[s
     assert len(errors) == 1, run.output
     assert errors[0].startswith(starts), run.output
     assert pipeline.broker.verification_results(pipeline.provider) == []
+
+
+def test_a_pact_url_that_is_no_pact_is_one_clear_error(pipeline: Pipeline) -> None:
+    run = pipeline.task("ci-webhook", PACT_URL=pipeline.broker_url + "/", GIT_COMMIT="0123456")
+
+    assert run.returncode != 0
+    errors = [line for line in run.output.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: PACT_URL: {pipeline.broker_url}/ did not answer with a pact; give the URL of a pact in the broker"
+    ]
+    assert "Traceback" not in run.output

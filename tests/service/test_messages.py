@@ -80,6 +80,7 @@ def received(response: httpx.Response) -> ProductEvent:
     """The message the endpoint answered, as a `ProductEvent`."""
     assert response.status_code == 200, response.text
     metadata = json.loads(base64.b64decode(response.headers["pact-message-metadata"]))
+    assert metadata.pop("content-type") == metadata["Content-Type"], "the content type as pact-js consumers write it"
     return ProductEvent(metadata["eventId"], response.json()["id"], response.json(), metadata)
 
 
@@ -89,6 +90,7 @@ def test_the_endpoint_answers_the_contents_and_the_metadata(client: TestClient) 
     message = received(response)
     assert response.content == message.body, "the body is the event's compact UTF-8 JSON"
     assert_is_the_event(message, SEED[1], EventKind.UPDATED)
+    assert "content-type" not in product_event(SEED[1], EventKind.UPDATED).metadata, "not an attribute SNS is sent"
 
 
 @pytest.mark.parametrize(

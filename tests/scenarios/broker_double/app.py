@@ -7,7 +7,8 @@ pact_broker 2.113.0 wherever a verdict or a scenario depends on it. The same sce
 real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how this was checked:
 
 - publishing: different content for a consumer version already published is refused (409);
-- pacts for verification: `mainBranch`, `branch`, `matchingBranch`, `deployedOrReleased` selectors,
+- pacts for verification: `mainBranch`, `branch`, `matchingBranch`, `deployedOrReleased`, `deployed`,
+  `released` selectors,
   one entry per pact *content* (several selectors may pick the same content), `pending` computed per
   provider branch (no successful verification from that branch, nor from another branch before that
   branch existed), WIP pacts (latest per consumer branch, created since the date, pending, not
@@ -15,7 +16,9 @@ real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how th
 - publishing a verification PUTs the provider version onto its branch (`pb:branch-version`, 201 when
   the branch version is new), then POSTs the result (201);
 - versions with their branches (`_embedded.branchVersions`); environments; the deployed versions of
-  an environment, where recording the currently deployed version again keeps its one record;
+  an environment, where recording the currently deployed version again keeps its one record; the
+  released versions (`record-release`), each supported beside the others, which `deployedOrReleased`
+  and `released` select and can-i-deploy counts like deployed ones;
 - the matrix for `can-i-deploy --to-environment` (one row per consumer version deployed there;
   `summary.deployable` false on a failure, null while a result is missing, true otherwise) and one
   provider's results (`q[][pacticipant]=P&latestby=cvpv`);
@@ -25,7 +28,7 @@ real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how th
   loopback hosts only;
 - PactFlow's secrets, which a self-hosted pact_broker does not have.
 
-It does not model tags, releases, other selectors, the rest of the matrix, pact_broker's wording of
+It does not model tags, other selectors, ending a release's support, the rest of the matrix, pact_broker's wording of
 notices, webhooks triggered by events, or anything else it is not asked (docs/broker-tests.md).
 Fault injection (`fail_with_status`, `reject_verification_results`, `refuse_paths`) is for
 scenarios named `..._on_the_double`.
@@ -61,7 +64,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from example_provider.pipeline.server import serve_in_thread
 
@@ -138,6 +141,17 @@ class _Deployment:
     currently_deployed: bool = True
 
 
+@dataclass
+class _Release:
+    """A version recorded as released (`record-release`): supported until said otherwise, beside other releases."""
+
+    uuid: str
+    pacticipant: str
+    version: str
+    environment: str  # uuid
+    currently_supported: bool = True
+
+
 def _hal(body: Json, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=HAL)
 
@@ -186,6 +200,7 @@ class BrokerDouble:
         self.verifications: list[_Verification] = []
         self.environments: dict[str, _Environment] = {}
         self.deployments: list[_Deployment] = []
+        self.releases: list[_Release] = []
         self.webhooks: dict[str, Json] = {}
         self.secrets: dict[str, Json] = {}
         self.app = self._build_app()
@@ -207,6 +222,11 @@ class BrokerDouble:
             Route(
                 "/pacticipants/{name}/versions/{number}/deployed-versions/environment/{env}",
                 self.record_deployment,
+                methods=["POST"],
+            ),
+            Route(
+                "/pacticipants/{name}/versions/{number}/released-versions/environment/{env}",
+                self.record_release,
                 methods=["POST"],
             ),
             Route("/pacts/provider/{provider}/for-verification", self.for_verification, methods=["GET", "POST"]),
@@ -300,7 +320,8 @@ class BrokerDouble:
 
     @staticmethod
     def _base(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        """The broker's base URL, with the path it is mounted under (`running_broker(..., path)`)."""
+        return f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
 
     async def health(self, _: Request) -> Response:
         return Response("ok")
@@ -377,6 +398,14 @@ class BrokerDouble:
             }
             for env in self.environments.values()
         ]
+        release_links = [
+            {
+                "title": f"Record release to {env.display_name}",
+                "name": env.name,
+                "href": f"{b}/pacticipants/{n}/versions/{v}/released-versions/environment/{env.uuid}",
+            }
+            for env in self.environments.values()
+        ]
         return _hal(
             {
                 "number": number,
@@ -386,6 +415,7 @@ class BrokerDouble:
                     "self": {"href": f"{b}/pacticipants/{n}/versions/{v}"},
                     "pb:pacticipant": {"href": f"{b}/pacticipants/{n}", "name": name},
                     "pb:record-deployment": record_links,
+                    "pb:record-release": release_links,
                 },
             }
         )
@@ -581,21 +611,29 @@ class BrokerDouble:
             latest = self._latest(self._publications_for_branch(provider, consumer, name))
             if latest:
                 yield latest, why
-        if selector.get("deployedOrReleased") or selector.get("deployed"):
-            for deployment in self.deployments:
-                if deployment.pacticipant != consumer or not deployment.currently_deployed:
-                    continue
-                latest = self._latest(
-                    [
-                        p
-                        for p in self.publications
-                        if p.provider == provider
-                        and p.consumer == consumer
-                        and p.consumer_version == deployment.version
-                    ]
-                )
-                if latest:
-                    yield latest, f"deployed to {self.environments[deployment.environment].name}"
+        kinds = {"deployed", "released"} if selector.get("deployedOrReleased") else set()
+        kinds |= {kind for kind in ("deployed", "released") if selector.get(kind)}
+        for kind, pacticipant, version, environment in self._in_environments():
+            if pacticipant != consumer or kind not in kinds:
+                continue
+            latest = self._latest(
+                [
+                    p
+                    for p in self.publications
+                    if (p.provider, p.consumer, p.consumer_version) == (provider, consumer, version)
+                ]
+            )
+            if latest:
+                yield latest, f"{kind} to {self.environments[environment].name}"
+
+    def _in_environments(self) -> Iterator[tuple[str, str, str, str]]:
+        """(deployed or released, pacticipant, version, environment uuid) of each version there now."""
+        for d in self.deployments:
+            if d.currently_deployed:
+                yield "deployed", d.pacticipant, d.version, d.environment
+        for r in self.releases:
+            if r.currently_supported:
+                yield "released", r.pacticipant, r.version, r.environment
 
     def _wip(self, provider: str, branch: str, since_text: str, chosen: set[str]) -> list[_Selected]:
         """Work-in-progress pacts: the latest of each consumer branch, published since the date, pending
@@ -793,9 +831,9 @@ class BrokerDouble:
                 reason=f"No pacts or verifications have been published for version {number} of {provider}",
             )
         rows = [
-            self._matrix_row(b, provider, number, deployment)
-            for deployment in self.deployments
-            if deployment.environment == env.uuid and deployment.currently_deployed
+            self._matrix_row(b, provider, number, pacticipant, version)
+            for _, pacticipant, version, environment in self._in_environments()
+            if environment == env.uuid
         ]
         rows = [row for row in rows if row]
         failed = [r for r in rows if r["verificationResult"] and not r["verificationResult"]["success"]]
@@ -848,15 +886,13 @@ class BrokerDouble:
         )
         return self._matrix_body(rows, deployable=not failed, reason=reason)
 
-    def _matrix_row(self, base: str, provider: str, number: str, deployment: _Deployment) -> Json:
-        """The consumer version deployed in the environment against this provider version ({} if no pact)."""
+    def _matrix_row(self, base: str, provider: str, number: str, consumer: str, version: str) -> Json:
+        """A consumer version in the environment against this provider version ({} if no pact)."""
         pub = self._latest(
             [
                 p
                 for p in self.publications
-                if p.provider == provider
-                and p.consumer == deployment.pacticipant
-                and p.consumer_version == deployment.version
+                if (p.provider, p.consumer, p.consumer_version) == (provider, consumer, version)
             ]
         )
         if pub is None:
@@ -982,6 +1018,29 @@ class BrokerDouble:
                 "currentlyDeployed": True,
                 "applicationInstance": body.get("applicationInstance"),
                 "_links": {"self": {"href": f"{b}/deployed-versions/{deployment.uuid}"}},
+            },
+            201,
+        )
+
+    async def record_release(self, request: Request) -> Response:
+        """Record a release; releasing the same version to the same environment again keeps its one record."""
+        p = request.path_params
+        env = self.environments.get(p["env"])
+        if env is None or (p["name"], p["number"]) not in self.versions:
+            return _not_found("version or environment")
+        with self._lock:
+            key = (p["name"], p["number"], env.uuid)
+            release = next((r for r in self.releases if (r.pacticipant, r.version, r.environment) == key), None)
+            if release is None:
+                release = _Release(str(uuid.uuid4()), *key)
+                self.releases.append(release)
+            release.currently_supported = True
+        b = self._base(request)
+        return _hal(
+            {
+                "uuid": release.uuid,
+                "currentlySupported": True,
+                "_links": {"self": {"href": f"{b}/released-versions/{release.uuid}"}},
             },
             201,
         )
@@ -1147,7 +1206,8 @@ def _render(template: str, values: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def running_broker(double: BrokerDouble) -> Iterator[str]:
-    """Serve `double` with uvicorn on a free loopback port; yields its base URL."""
-    with serve_in_thread(double.app, ready_path="/health") as base_url:
-        yield base_url
+def running_broker(double: BrokerDouble, path: str = "") -> Iterator[str]:
+    """Serve `double` with uvicorn on a free loopback port, under `path` (`/pact-broker`); yields its base URL."""
+    app = Starlette(routes=[Mount(path, app=double.app)]) if path else double.app
+    with serve_in_thread(app, ready_path=f"{path}/health") as base_url:
+        yield base_url + path
