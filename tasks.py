@@ -18,7 +18,8 @@ from invoke.tasks import task
 
 from example_provider.pipeline import docs as settings_docs
 from example_provider.pipeline import jobs
-from example_provider.pipeline.settings import PipelineSettings, read
+from example_provider.pipeline.errors import read
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parent

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -34,10 +35,11 @@ class ProviderProcess:
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment without any setting of this project, plus `extra`."""
+    """The environment without any setting of this project, plus `extra`; the tasks read no `.env`."""
     ours = environment_variables()
     env = {key: value for key, value in os.environ.items() if key not in ours}
     env["PACT_DO_NOT_TRACK"] = "true"
+    env["ENV_FILE"] = os.devnull  # not the developer's .env beside tasks.py
     env.update(extra or {})
     return env
 
@@ -46,9 +48,14 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def run_provider(
     *args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] = (CONSOLE_SCRIPT,)
 ) -> Iterator[ProviderProcess]:
-    """Run the server with `--port 0` and yield once it answers; its output is collected."""
+    """Run the server with `--port 0` and yield once it answers; its output is collected.
+
+    It runs in an empty folder: the server reads `.env` from its working folder, and the developer's is not for tests.
+    """
+    workdir = tempfile.TemporaryDirectory()
     process = subprocess.Popen(
         [*command, "--port", "0", *args],
+        cwd=workdir.name,
         env=clean_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,6 +96,7 @@ def run_provider(
             process.kill()
             process.wait(5)
         reader.join(5)
+        workdir.cleanup()
 
 
 def pact_verifier(

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from example_provider.pipeline.broker import BrokerUnavailableError, Credentials, require_broker_url
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 
 
 @dataclass(frozen=True)

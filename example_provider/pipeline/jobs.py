@@ -16,7 +16,8 @@ from pydantic import SecretStr
 
 from example_provider.pipeline import commands, webhook
 from example_provider.pipeline.broker import Credentials, broker_request, check_broker, require_broker_url
-from example_provider.pipeline.settings import PipelineError, PipelineSettings, read
+from example_provider.pipeline.errors import PipelineError, read
+from example_provider.pipeline.settings import PipelineSettings
 
 
 def _run(c: Context, command: commands.BrokerCommand, *, hide: bool = False) -> Result:

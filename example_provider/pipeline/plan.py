@@ -16,7 +16,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from example_provider.pipeline.broker import Credentials
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 
 SourceKind = Literal["url", "broker", "directory"]
 

@@ -2,7 +2,8 @@
 
 The standard Pact names (`PACT_BROKER_BASE_URL`, `PACT_URL`, `GIT_COMMIT`, ...), so one set of
 variables drives this project, the pact tools and CI. A problem with them, or with the broker,
-is a `PipelineError`: invoke's own `Exit`, so a task ends with one line on stderr and exit 1.
+is a `PipelineError` (errors.py): invoke's own `Exit`, so a task ends with one line on stderr and exit 1.
+This module needs no Invoke: the server checks a shared `.env` against these names too.
 """
 
 from __future__ import annotations
@@ -11,28 +12,13 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from invoke.exceptions import Exit
 from pydantic import AfterValidator, AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
-from example_provider.settings import CONFIG, Name, SettingsError, load_settings
-
-
-class PipelineError(Exit):
-    """The pipeline cannot go on: a bad setting, an unusable broker, a failed step.
-
-    Uncaught in a task, invoke prints `error: <message>` on stderr and exits 1, no traceback.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"error: {message}")
-        self.args = (message,)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+from example_provider.settings import CONFIG, Name
 
 
 def _no_password(url: Any) -> Any:  # noqa: ANN401 - any URL type
@@ -172,17 +158,6 @@ class PipelineSettings(BaseSettings):
     @property
     def is_main_branch(self) -> bool:
         return self.git_branch == self.main_branch
-
-
-S = TypeVar("S", bound=BaseSettings)
-
-
-def read(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
-    """`load_settings` for a task: a bad setting stops it through `PipelineError`."""
-    try:
-        return load_settings(kind, **overrides)
-    except SettingsError as error:
-        raise PipelineError(str(error)) from None
 
 
 def git(*args: str) -> str | None:

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.pipeline.verifier import run_verification, verify
 from example_provider.settings import ServerSettings, load_settings
 from tests.contract.conftest import API_TOKEN

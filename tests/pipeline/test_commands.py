@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from example_provider.pipeline import broker, commands, webhook
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 from tests.scenarios.conftest import setting_names
 from tests.servers import refusing_url
 

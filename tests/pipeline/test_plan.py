@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from example_provider.pipeline.plan import CONSUMER_VERSION_SELECTORS, origin, plan_verification
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import SettingsError, load_settings
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output

@@ -124,6 +124,6 @@ def test_invalid_settings_name_the_variables(
 def test_a_dotenv_that_is_not_utf8_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_bytes(b"PACT_BROKER_TOKEN=s3cr\xff\xfet\n")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SettingsError, match=r"^\.env: the file in .* cannot be read \(invalid start byte\)") as raised:
+    with pytest.raises(SettingsError, match=r"^\.env: the file .* cannot be read \(invalid start byte\)") as raised:
         load_settings(PipelineSettings)
     assert "s3cr" not in str(raised.value)

@@ -228,6 +228,7 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
     }
     env.update(
         PACT_DO_NOT_TRACK="true",
+        ENV_FILE=os.devnull,  # not the developer's .env beside tasks.py
         PACT_BROKER_BASE_URL=broker_url,
         PACT_CLI=str(pact_cli),
         PACT_BROKER_HTTP_RETRIES="1",
