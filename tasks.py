@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from example_provider.pipeline import docs as settings_docs
@@ -98,11 +99,12 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
 
 @task
 def lint(c: Context) -> None:
-    """Check formatting, lint and types: ruff format, ruff check, mypy (strict), and the workflows."""
+    """Check formatting, lint and types (ruff format, ruff check, mypy strict), the generated docs, the workflows."""
     with c.cd(str(ROOT)):
         c.run(f"{PYTHON} -m ruff format --check .")
         c.run(f"{PYTHON} -m ruff check .")
         c.run(f"{PYTHON} -m mypy")
+    docs(c, check=True)
     lint_workflows(c)
 
 
@@ -115,9 +117,15 @@ def lint_workflows(c: Context) -> None:
         c.run(f"{shlex.quote(str(tools / 'zizmor'))} --offline --persona=pedantic .github/workflows")
 
 
-@task
-def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
+@task(help={"check": "only check that they match the settings (as `invoke lint` does); write nothing"})
+def docs(c: Context, check: bool = False) -> None:  # noqa: ARG001, FBT001, FBT002 - invoke passes the context; a flag
     """Regenerate the settings tables (README.md, docs/pipeline.md) and .env.example from the settings classes."""
+    if check:
+        if stale := settings_docs.stale_docs():
+            names = ", ".join(str(path.relative_to(ROOT)) for path in stale)
+            msg = f"error: {names} do not match the settings: run `invoke docs`"
+            raise Exit(msg)
+        return
     written = settings_docs.write_docs()
     print("updated " + ", ".join(str(path.relative_to(ROOT)) for path in written))
 

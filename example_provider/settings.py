@@ -90,7 +90,9 @@ def known_variables() -> frozenset[str]:
     # The pipeline's settings need only pydantic: the server can read their names without the pipeline's tools.
     from example_provider.pipeline.settings import PipelineSettings  # noqa: PLC0415 - a cycle at import time
 
-    return frozenset(env_name(kind, field) for kind in (ServerSettings, PipelineSettings) for field in kind.model_fields)
+    return frozenset(
+        env_name(kind, field) for kind in (ServerSettings, PipelineSettings) for field in kind.model_fields
+    )
 
 
 def _misspelt(name: str, where: str, known: frozenset[str]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.server import wait_until_answering
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+from tests.pacts import FIXTURE_PROVIDER
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
@@ -99,9 +100,7 @@ def run_provider(
         workdir.cleanup()
 
 
-def pact_verifier(
-    base_url: str, *args: str, provider: str = "pactflow-example-provider-python"
-) -> subprocess.CompletedProcess[str]:
+def pact_verifier(base_url: str, *args: str, provider: str = FIXTURE_PROVIDER) -> subprocess.CompletedProcess[str]:
     """`pact verifier` against the server at `base_url`, with its state and message endpoints, as the README runs it.
 
     `args` are the sources (`--dir ...`, `--file ...`) and any other options, such as `--header`.

@@ -54,11 +54,30 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs() -> list[Path]:
-    """Regenerate the settings tables and `.env.example`; the files written."""
+def rendered_docs(root: Path = ROOT) -> dict[Path, str]:
+    """What the settings tables and `.env.example` under `root` should hold, by file."""
+    texts = {}
     for path, kind in TABLES.items():
-        before, rest = path.read_text(encoding="utf-8").split(TABLE_START, 1)
+        target = root / path.relative_to(ROOT)
+        before, rest = target.read_text(encoding="utf-8").split(TABLE_START, 1)
         after = rest.split(TABLE_END, 1)[1]
-        path.write_text(f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{after}", encoding="utf-8")
-    (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
-    return [*TABLES, ROOT / ".env.example"]
+        texts[target] = f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{after}"
+    texts[root / ".env.example"] = env_example()
+    return texts
+
+
+def stale_docs(root: Path = ROOT) -> list[Path]:
+    """The files under `root` whose settings tables or `.env.example` no longer match the settings."""
+    return [
+        path
+        for path, text in rendered_docs(root).items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def write_docs(root: Path = ROOT) -> list[Path]:
+    """Regenerate the settings tables and `.env.example`; the files written."""
+    texts = rendered_docs(root)
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    return list(texts)

@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from example_provider.app import create_app
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
+from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.server import serve_in_thread
-from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.settings import PipelineSettings
 from example_provider.products import ProductRepository
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH

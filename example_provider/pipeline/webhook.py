@@ -15,8 +15,8 @@ from pydantic import SecretStr
 
 from example_provider.pipeline.broker import BrokerUnavailableError, require_broker_url
 from example_provider.pipeline.commands import BrokerCommand, broker_command
-from example_provider.pipeline.plan import origin
 from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.plan import origin
 from example_provider.pipeline.settings import PipelineSettings, git
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has

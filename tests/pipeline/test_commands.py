@@ -35,6 +35,7 @@ def _settings(**values: Any) -> PipelineSettings:
         "git_branch": "main",
         "pact_cli": "/opt/pact/bin/pact",
         "github_repository": "acme/provider",
+        "pacticipant": "commands-test-provider",
     }
     return PipelineSettings(**(base | values))
 
@@ -69,7 +70,7 @@ def test_secrets_travel_in_the_environment_never_on_the_command_line(build: Any,
 def test_can_i_deploy_asks_about_this_version_and_environment() -> None:
     command = commands.can_i_deploy(_settings(deploy_environment="staging"))
     assert command.argv == (
-        "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "pactflow-example-provider-python",
+        "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "commands-test-provider",
         "--version", "abc1234def", "--to-environment", "staging",
     )  # fmt: skip
 

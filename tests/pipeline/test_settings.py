@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("outside_the_repository")
 
 def test_defaults() -> None:
     settings = load_settings(PipelineSettings)
-    assert settings.pacticipant == "pactflow-example-provider-python"
+    assert settings.pacticipant == PipelineSettings.model_fields["pacticipant"].default  # the one line naming it
     assert settings.main_branch == "main"
     assert settings.deploy_environment == "production"
     assert settings.pact_dir is None  # the repository's pacts/
