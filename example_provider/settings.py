@@ -109,7 +109,7 @@ def check_names(env_file: Path | None) -> None:
     if env_file is not None and env_file.is_file():
         for key in dotenv_values(env_file, encoding="utf-8"):
             if key.upper() not in known:
-                raise SettingsError(_misspelt(key, f".env ({env_file})", known))
+                raise SettingsError(_misspelt(key, str(env_file), known))
     for name in sorted(os.environ):
         if name.upper().startswith("PACT_") and name.upper() not in known | PACT_TOOL_VARIABLES:
             raise SettingsError(_misspelt(name, "environment", known))
