@@ -141,8 +141,8 @@ def ci(c: Context) -> None:
 
 @task
 def fake_ci(c: Context) -> None:
-    """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
-    jobs.ci(c, jobs.as_ci(read(PipelineSettings), new_version=True), read(ServerSettings).api_token)
+    """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given, else git (a clean tree)."""
+    jobs.ci(c, jobs.as_ci(read(PipelineSettings), webhook=False), read(ServerSettings).api_token)
 
 
 @task
@@ -153,8 +153,8 @@ def ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 
 @task
 def fake_ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
-    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), new_version=False), read(ServerSettings).api_token)
+    """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given, else git."""
+    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), webhook=True), read(ServerSettings).api_token)
 
 
 @task

@@ -7,7 +7,6 @@ environment.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from invoke.context import Context
@@ -62,9 +61,10 @@ def ci_webhook(settings: PipelineSettings, api_token: SecretStr | None) -> None:
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 
-def as_ci(settings: PipelineSettings, *, new_version: bool) -> PipelineSettings:
-    """The settings a CI build would have: its variables are set in this process, then read again."""
-    fake = commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC), new_version=new_version)
+def as_ci(settings: PipelineSettings, *, webhook: bool) -> PipelineSettings:
+    """The settings a CI build (`webhook`: a webhook build) would have: its variables set here, then read again."""
+    commands.check_fake_ci(settings, webhook=webhook)
+    fake = commands.fake_ci_environment(settings)
     print("fake CI: " + " ".join(f"{key}={value}" for key, value in fake.items()), flush=True)
     os.environ.update(fake)
     return read(PipelineSettings)

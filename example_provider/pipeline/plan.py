@@ -134,7 +134,7 @@ def _local_pacts(settings: PipelineSettings, files: list[Path], variable: str) -
         found = ", ".join(sorted(set(others)))
         msg = (
             f"{variable}: there is no pact for {settings.pacticipant}, only for {found}; to verify such pacts as "
-            "this API, set PACTICIPANT=<name> (the pact-js consumers call it pactflow-example-provider)"
+            "this API, set PACTICIPANT=<name> to the name they use"
         )
         raise PipelineError(msg)
     return {"pact_files": ours, "skipped_providers": others}

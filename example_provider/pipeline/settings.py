@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from example_provider.settings import CONFIG, Name
@@ -115,6 +115,9 @@ class PipelineSettings(BaseSettings):
     pact_cli: str | None = Field(None, alias="PACT_CLI")
     """The `pact` executable; default the installed one."""
 
+    #: Whether GIT_COMMIT was left to git (HEAD), rather than given.
+    _version_from_git: bool = PrivateAttr(default=False)
+
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
         if self.broker_token and (self.broker_username or self.broker_password):
@@ -126,6 +129,7 @@ class PipelineSettings(BaseSettings):
         if bool(self.broker_username) != bool(self.broker_password):
             msg = "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD go together: set both or neither"
             raise ValueError(msg)
+        self._version_from_git = self.git_commit is None
         self.git_commit = self.git_commit or git("rev-parse", "HEAD")
         if self.git_branch is None and (branch := git("rev-parse", "--abbrev-ref", "HEAD")) != "HEAD":
             self.git_branch = branch  # "HEAD" is a detached checkout: no branch to report
@@ -154,6 +158,11 @@ class PipelineSettings(BaseSettings):
     def broker_url(self) -> str | None:
         """The broker URL as the pact tools expect it: no trailing slash."""
         return str(self.broker_base_url).rstrip("/") if self.broker_base_url else None
+
+    @property
+    def version_from_git(self) -> bool:
+        """The provider version is git's HEAD, not a GIT_COMMIT someone set."""
+        return self._version_from_git and self.git_commit is not None
 
     @property
     def is_main_branch(self) -> bool:
