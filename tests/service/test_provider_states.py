@@ -149,11 +149,15 @@ def test_teardown_restores_the_seeded_catalogue(states: ProviderStates, name: st
     assert states.repository.all() == SEED_PRODUCTS
 
 
-def test_unknown_state_fails_loudly_with_its_name(states: ProviderStates, caplog: pytest.LogCaptureFixture) -> None:
-    with pytest.raises(UnknownProviderStateError, match="a product is on sale"), caplog.at_level(logging.ERROR):
-        states.handle("a product is on sale", "setup", {})
-    assert "a product is on sale" in caplog.text
-    assert "Traceback" in caplog.text
+def test_an_unknown_state_is_one_line_its_traceback_at_debug(
+    states: ProviderStates, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(UnknownProviderStateError, match="a product is on sale"), caplog.at_level(logging.DEBUG):
+        states.handle("a product is on sale")
+    [warning] = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warning.getMessage().startswith("unknown provider state 'a product is on sale': add it to ")
+    assert warning.exc_info is None
+    assert [record.exc_info is not None for record in caplog.records if record.levelno == logging.DEBUG] == [True]
 
 
 def test_handler_errors_are_logged_with_traceback(states: ProviderStates, caplog: pytest.LogCaptureFixture) -> None:
