@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from invoke.exceptions import Exit
 
 from example_provider.pipeline.docs import env_example, rendered_docs, settings_table, stale_docs, write_docs
 from example_provider.pipeline.settings import PipelineSettings
+from example_provider.settings import PACT_TOOL_VARIABLES, known_variables
+from tests.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -85,3 +90,25 @@ def test_the_tasks_keep_the_pact_tools_from_calling_home(monkeypatch: pytest.Mon
     monkeypatch.delenv("PACT_DO_NOT_TRACK")
     importlib.reload(tasks)
     assert os.environ["PACT_DO_NOT_TRACK"] == "true"
+
+
+def test_every_task_names_the_settings_it_reads() -> None:
+    """`invoke --help <task>` shows the docstring: its Settings paragraph names real settings only."""
+    import tasks  # noqa: PLC0415
+
+    known = known_variables() | PACT_TOOL_VARIABLES
+    for name, task in Collection.from_module(tasks).tasks.items():
+        settings = (task.__doc__ or "").split("Settings: ", 1)
+        assert len(settings) == 2, f"invoke task {name!r} does not name its settings"
+        named = set(re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", settings[1]))
+        assert named <= known, f"invoke task {name!r} names what is not a setting: {sorted(named - known)}"
+    verify_help = subprocess.run(
+        [str(Path(sys.executable).with_name("invoke")), "--help", "verify"],
+        cwd=ROOT,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for setting in ("PACT_URL", "PACT_DIR", "PACTICIPANT", "PACT_BROKER_BASE_URL", "API_TOKEN"):
+        assert setting in verify_help.split("Settings:", 1)[1]
