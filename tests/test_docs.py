@@ -112,3 +112,57 @@ def test_every_task_names_the_settings_it_reads() -> None:
     ).stdout
     for setting in ("PACT_URL", "PACT_DIR", "PACTICIPANT", "PACT_BROKER_BASE_URL", "API_TOKEN"):
         assert setting in verify_help.split("Settings:", 1)[1]
+
+
+def test_one_line_of_code_outside_tests_names_the_provider() -> None:
+    """The PACTICIPANT default: a team renames the provider there, and only there (docs/adopting.md)."""
+    name = str(PipelineSettings.model_fields["pacticipant"].default)
+    sources = [*ROOT.glob("example_provider/**/*.py"), *ROOT.glob("benchmarks/*.py"), ROOT / "tasks.py"]
+    naming = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in sources
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if name in line
+    ]
+    assert naming == [
+        f'example_provider/pipeline/settings.py: pacticipant: Name = Field("{name}", alias="PACTICIPANT")'
+    ]
+
+
+def _repository_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [name for name in listed.stdout.splitlines() if (ROOT / name).is_file()]
+
+
+def test_nothing_points_outside_the_repository() -> None:
+    """The docs, code and tests name no folder beside the repository (a team's copy has none)."""
+    markers = ("../" + "shared", "/work/" + "shared")  # spelt apart, so this file is not one of them
+    offenders = [
+        name
+        for name in _repository_files()
+        if any(marker in (ROOT / name).read_text(encoding="utf-8", errors="replace") for marker in markers)
+    ]
+    assert offenders == []
+
+
+def test_the_adoption_guide_is_linked_and_names_real_files_and_tasks() -> None:
+    import tasks  # noqa: PLC0415
+
+    guide = (ROOT / "docs" / "adopting.md").read_text(encoding="utf-8")
+    assert "(docs/adopting.md)" in README
+    files = ["/" + name for name in _repository_files()]
+    named = set(re.findall(r"`([\w./-]+\.(?:py|md|yml|toml|lock))`", guide))
+    named |= set(re.findall(r"`([\w-]+(?:/[\w-]+)*/)`", guide))
+    assert len(named) > 20
+    assert [n for n in sorted(named) if not any(f.endswith("/" + n) or "/" + n in f for f in files)] == []
+    task_names = {name.replace("_", "-") for name in Collection.from_module(tasks).tasks}
+    listed = re.findall(r"the ((?:`[\w-]+`(?:, | and )?)+) tasks", guide)
+    assert listed
+    for names in listed:
+        assert set(re.findall(r"`([\w-]+)`", names)) <= task_names, names
