@@ -115,7 +115,7 @@ def check_names(env_file: Path | None) -> None:
             raise SettingsError(_misspelt(name, "environment", known))
 
 
-def load_settings(kind: type[S], *, env_file: Path | None = None, **overrides: Any) -> S:  # noqa: ANN401
+def load_settings(kind: type[S], env_file: Path | None = None, /, **overrides: Any) -> S:  # noqa: ANN401
     """Read the settings: one `SettingsError` line naming the variables, never their values.
 
     `env_file` is the `.env` to read (default: the class's, `.env` in the working folder);

@@ -14,6 +14,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
 
+from example_provider.pipeline import docs as docs_module
 from example_provider.pipeline.docs import env_example, rendered_docs, settings_table, stale_docs, write_docs
 from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import PACT_TOOL_VARIABLES, known_variables
@@ -59,7 +60,7 @@ def test_a_stale_settings_doc_is_found(tmp_path: Path, doc: str) -> None:
 def test_invoke_docs_check_names_the_stale_files(monkeypatch: pytest.MonkeyPatch) -> None:
     import tasks  # noqa: PLC0415 - the repository's tasks.py
 
-    monkeypatch.setattr(tasks.settings_docs, "stale_docs", lambda: [ROOT / ".env.example"])
+    monkeypatch.setattr(docs_module, "stale_docs", lambda: [ROOT / ".env.example"])
     with pytest.raises(Exit, match=r"^error: .env.example do not match the settings: run `invoke docs`$"):
         tasks.docs(Context(), check=True)
 

@@ -76,7 +76,9 @@ def _pipeline_tools_loaded_by(module: str) -> str:
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.parametrize("module", ["example_provider.app", "example_provider.cli", "example_provider.pipeline.settings"])
+@pytest.mark.parametrize(
+    "module", ["example_provider.app", "example_provider.cli", "example_provider.pipeline.settings"]
+)
 def test_the_service_loads_no_pipeline_tool(module: str) -> None:
     """pact-python, Invoke and pytest are installed here, and still not loaded by the service."""
     assert _pipeline_tools_loaded_by(module) == "[]"

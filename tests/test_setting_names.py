@@ -44,7 +44,7 @@ def test_a_dotenv_may_hold_any_setting_of_the_server_or_the_pipeline(tmp_path: P
     """The server and the tasks share one `.env`: each accepts the other's names."""
     (tmp_path / ".env").write_text(f"{key}=8001\n", encoding="utf-8")
     for kind in (ServerSettings, PipelineSettings):
-        load_settings(kind, env_file=tmp_path / ".env")
+        load_settings(kind, tmp_path / ".env")
 
 
 def test_the_pact_tools_own_variables_are_not_typos(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,6 @@ def env_file() -> Path:
 def read(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
     """`load_settings` for a task, from the project's `.env`: a bad setting stops it through `PipelineError`."""
     try:
-        return load_settings(kind, env_file=env_file(), **overrides)
+        return load_settings(kind, env_file(), **overrides)
     except SettingsError as error:
         raise PipelineError(str(error)) from None

@@ -39,11 +39,11 @@ def test_provider_honours_pacts() -> None:
     verified as the provider they name, whatever the PACTICIPANT default says.
     """
     no_env_file = Path(os.devnull)
-    settings = load_settings(PipelineSettings, env_file=no_env_file)
+    settings = load_settings(PipelineSettings, no_env_file)
     if not (settings.pact_url or settings.broker_url or settings.pact_dir):
         settings.pacticipant = BUNDLED_PROVIDER
     try:
-        verify(settings, load_settings(ServerSettings, env_file=no_env_file).api_token)
+        verify(settings, load_settings(ServerSettings, no_env_file).api_token)
     except PipelineError as error:
         pytest.fail(str(error), pytrace=False)
 
