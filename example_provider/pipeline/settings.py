@@ -78,7 +78,7 @@ class PipelineSettings(BaseSettings):
     no_state_filter: bool = Field(False, alias="PACT_PROVIDER_NO_STATE")
     """Verify only interactions without a provider state."""
     # This provider
-    pacticipant: Name = Field("acme-products", alias="PACTICIPANT")
+    pacticipant: Name = Field("pactflow-example-provider-python", alias="PACTICIPANT")
     """This provider's name in pacts and broker."""
     git_commit: str | None = Field(None, alias="GIT_COMMIT")
     """Provider version; default `git rev-parse`."""
