@@ -45,7 +45,10 @@ def webhook_uuid(settings: PipelineSettings) -> str:
         try:
             return str(uuid.UUID(settings.webhook_uuid))
         except ValueError:
-            msg = f"PACT_WEBHOOK_UUID: {settings.webhook_uuid!r} is not a UUID; generate one with `uuidgen`"
+            msg = (
+                f"PACT_WEBHOOK_UUID: {settings.webhook_uuid!r} is not a UUID; unset it, and a stable one is "
+                "derived from GITHUB_REPOSITORY and PACTICIPANT"
+            )
             raise PipelineError(msg) from None
     key = f"{github_repository(settings)}/{settings.pacticipant}/{CHANGED_PACT_EVENT}"
     return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
