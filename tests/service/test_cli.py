@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -82,9 +83,17 @@ def test_flags_override_settings() -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CONSOLE_SCRIPT, *args], env=clean_env(env), capture_output=True, text=True, timeout=30, check=False
-    )
+    """The command in an empty folder: the server reads `.env` from its working folder, and yours is not for tests."""
+    with tempfile.TemporaryDirectory() as workdir:
+        return subprocess.run(
+            [CONSOLE_SCRIPT, *args],
+            cwd=workdir,
+            env=clean_env(env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
 
 
 @pytest.mark.parametrize(
