@@ -46,7 +46,8 @@ def env_example() -> str:
     """The text of `.env.example`: every variable, commented out, with its default."""
     lines = [
         "# Copy to .env and uncomment what you need; real environment variables win over this file.",
-        "# Generated from the settings classes by `invoke docs`.",
+        "# Generated from the settings classes by `invoke docs`. A key that is not one of these stops the",
+        "# tasks and the server with one line naming the nearest (a misspelt name is never ignored).",
     ]
     for kind in ALL_SETTINGS:
         for field, info in kind.model_fields.items():
