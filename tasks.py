@@ -14,11 +14,13 @@ import sys
 from pathlib import Path
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from example_provider.pipeline import docs as settings_docs
 from example_provider.pipeline import jobs
-from example_provider.pipeline.settings import PipelineSettings, read
+from example_provider.pipeline.errors import read
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parent
@@ -34,7 +36,11 @@ os.environ["PACT_DO_NOT_TRACK"] = "true"
     }
 )
 def test(c: Context, k: str = "", workers: int = 4) -> None:
-    """Run every test: the service, the pipeline, contract verification and the pipeline scenarios."""
+    """Run every test: the service, the pipeline, contract verification and the pipeline scenarios.
+
+    Settings: those of `verify`, for the contract gate (the environment only, never .env);
+    PACT_BROKER_TEST_URL for the scenarios (docs/broker-tests.md).
+    """
     read(PipelineSettings)  # a bad setting stops here, in one line, before pytest starts
     read(ServerSettings)
     selection = f" -k {shlex.quote(k)}" if k else ""
@@ -43,7 +49,13 @@ def test(c: Context, k: str = "", workers: int = 4) -> None:
 
 @task
 def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order)."""
+    """Verify the provider against its pacts (PACT_URL, the broker, or PACT_DIR, in that order).
+
+    Settings: PACT_URL, PACT_DIR, PACTICIPANT, PACT_FAIL_IF_NO_PACTS_FOUND, PACT_INCLUDE_WIP_PACTS_SINCE; the
+    broker: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACT_DESCRIPTION, PACT_PROVIDER_STATE, PACT_PROVIDER_NO_STATE; PACT_BROKER_PUBLISH_VERIFICATION_RESULTS,
+    GIT_COMMIT, GIT_BRANCH, BUILD_URL; API_TOKEN.
+    """
     jobs.verify(read(PipelineSettings), read(ServerSettings).api_token)
 
 
@@ -55,7 +67,11 @@ def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     }
 )
 def serve(c: Context, host: str = "", port: str = "", provider_states: bool = False) -> None:  # noqa: FBT001, FBT002
-    """Serve the API with uvicorn (the `example-provider` command)."""
+    """Serve the API with uvicorn (the `example-provider` command), from the project's root and its .env.
+
+    Settings: HOST, PORT, LOG_LEVEL, ACCESS_LOG, PROVIDER_STATES_ENABLED, PROVIDER_STATES_ALLOW_NON_LOOPBACK,
+    API_TOKEN, PRODUCT_EVENTS_TOPIC_ARN.
+    """
     args = [sys.executable, "-m", "example_provider"]
     if host:
         args += ["--host", host]
@@ -63,7 +79,8 @@ def serve(c: Context, host: str = "", port: str = "", provider_states: bool = Fa
         args += ["--port", port]
     if provider_states:
         args.append("--provider-states")
-    c.run(shlex.join(args), pty=os.isatty(1))
+    with c.cd(str(ROOT)):  # the server reads .env from its working folder: the project's, as every task does
+        c.run(shlex.join(args), pty=os.isatty(1))
 
 
 @task(
@@ -85,7 +102,10 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
     suite: bool = True,  # noqa: FBT001, FBT002 - an invoke flag
     access_log: bool = False,  # noqa: FBT001, FBT002 - an invoke flag
 ) -> None:
-    """Benchmark against the baselines (needs wrk): serving, the verifier, `invoke verify` and `invoke test`."""
+    """Benchmark against the baselines (needs wrk): serving, the verifier, `invoke verify` and `invoke test`.
+
+    Settings: none of its own; `invoke verify` and `invoke test`, which it times, read theirs.
+    """
     args = [sys.executable, "-m", "benchmarks.bench", f"--duration={duration}", f"--connections={connections}"]
     args += [f"--rounds={rounds}", f"--verify-rounds={verify_rounds}"] + ([] if suite else ["--no-suite"])
     args += ["--access-log"] if access_log else []
@@ -97,26 +117,42 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
 
 @task
 def lint(c: Context) -> None:
-    """Check formatting, lint and types: ruff format, ruff check, mypy (strict), and the workflows."""
+    """Check formatting, lint and types (ruff format, ruff check, mypy strict), the generated docs, the workflows.
+
+    Settings: none.
+    """
     with c.cd(str(ROOT)):
         c.run(f"{PYTHON} -m ruff format --check .")
         c.run(f"{PYTHON} -m ruff check .")
         c.run(f"{PYTHON} -m mypy")
+    docs(c, check=True)
     lint_workflows(c)
 
 
 @task
 def lint_workflows(c: Context) -> None:
-    """Check .github/workflows with actionlint and zizmor (offline: no GitHub API calls)."""
+    """Check .github/workflows with actionlint and zizmor (offline: no GitHub API calls).
+
+    Settings: none.
+    """
     tools = Path(sys.executable).parent
     with c.cd(str(ROOT)):
         c.run(f"{shlex.quote(str(tools / 'actionlint'))} -no-color")
         c.run(f"{shlex.quote(str(tools / 'zizmor'))} --offline --persona=pedantic .github/workflows")
 
 
-@task
-def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Regenerate the settings tables (README.md, docs/pipeline.md) and .env.example from the settings classes."""
+@task(help={"check": "only check that they match the settings (as `invoke lint` does); write nothing"})
+def docs(c: Context, check: bool = False) -> None:  # noqa: ARG001, FBT001, FBT002 - invoke passes the context; a flag
+    """Regenerate the settings tables (README.md, docs/pipeline.md) and .env.example from the settings classes.
+
+    Settings: none.
+    """
+    if check:
+        if stale := settings_docs.stale_docs():
+            names = ", ".join(str(path.relative_to(ROOT)) for path in stale)
+            msg = f"error: {names} do not match the settings: run `invoke docs`"
+            raise Exit(msg)
+        return
     written = settings_docs.write_docs()
     print("updated " + ", ".join(str(path.relative_to(ROOT)) for path in written))
 
@@ -126,65 +162,109 @@ def docs(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 
 @task
 def ci(c: Context) -> None:
-    """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only."""
+    """The pipeline: verify (publishing when enabled), can-i-deploy, then deploy from the main branch only.
+
+    Settings: those of `verify`; DEPLOY_ENVIRONMENT, CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN,
+    CAN_I_DEPLOY_RETRY_INTERVAL, MAIN_BRANCH; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.ci(c, read(PipelineSettings), read(ServerSettings).api_token)
 
 
 @task
 def fake_ci(c: Context) -> None:
-    """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT=<short sha>-<time>, GIT_BRANCH=this branch."""
-    jobs.ci(c, jobs.as_ci(read(PipelineSettings), new_version=True), read(ServerSettings).api_token)
+    """Run `ci` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given, else git (a clean tree).
+
+    Settings: those of `ci`, publishing forced on.
+    """
+    jobs.ci(c, jobs.as_ci(read(PipelineSettings), webhook=False), read(ServerSettings).api_token)
 
 
 @task
 def ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with."""
+    """Webhook build: verify only the pact at PACT_URL and publish under the GIT_COMMIT/GIT_BRANCH it came with.
+
+    Settings: PACT_URL, PACTICIPANT; the broker: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or
+    PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD; PACT_BROKER_PUBLISH_VERIFICATION_RESULTS, GIT_COMMIT,
+    GIT_BRANCH, BUILD_URL; API_TOKEN.
+    """
     jobs.ci_webhook(read(PipelineSettings), read(ServerSettings).api_token)
 
 
 @task
 def fake_ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given (else git)."""
-    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), new_version=False), read(ServerSettings).api_token)
+    """Run `ci-webhook` locally as CI would: CI=true, publishing on, GIT_COMMIT/GIT_BRANCH as given, else git.
+
+    Settings: those of `ci-webhook`, publishing forced on.
+    """
+    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), webhook=True), read(ServerSettings).api_token)
 
 
 @task
 def can_i_deploy(c: Context) -> None:
-    """Ask the broker whether GIT_COMMIT can go to DEPLOY_ENVIRONMENT (retrying while results are unknown)."""
+    """Ask the broker whether GIT_COMMIT (default: this commit, as fake-ci publishes it) can go to DEPLOY_ENVIRONMENT.
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACTICIPANT, GIT_COMMIT, DEPLOY_ENVIRONMENT, CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN,
+    CAN_I_DEPLOY_RETRY_INTERVAL; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.can_i_deploy(c, read(PipelineSettings))
 
 
 @task
 def deploy(c: Context) -> None:
-    """Pretend to deploy GIT_COMMIT to DEPLOY_ENVIRONMENT, then record the deployment in the broker."""
+    """Pretend to deploy GIT_COMMIT to DEPLOY_ENVIRONMENT, then record the deployment in the broker.
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACTICIPANT, GIT_COMMIT, DEPLOY_ENVIRONMENT; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.deploy(c, read(PipelineSettings))
 
 
 @task
 def record_deployment(c: Context) -> None:
-    """Tell the broker GIT_COMMIT is now deployed to DEPLOY_ENVIRONMENT (can-i-deploy relies on it)."""
+    """Tell the broker GIT_COMMIT is now deployed to DEPLOY_ENVIRONMENT (can-i-deploy relies on it).
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACTICIPANT, GIT_COMMIT, DEPLOY_ENVIRONMENT; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.record_deployment(c, read(PipelineSettings))
 
 
 @task(help={"production": "mark the environment as production (default); --no-production for a test environment"})
 def create_environment(c: Context, production: bool = True) -> None:  # noqa: FBT001, FBT002
-    """Create DEPLOY_ENVIRONMENT in a self-hosted broker if it is missing (PactFlow has production already)."""
+    """Create DEPLOY_ENVIRONMENT in a self-hosted broker if it is missing (PactFlow has production already).
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    DEPLOY_ENVIRONMENT; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.create_environment(c, read(PipelineSettings), production=production)
 
 
 @task
 def create_github_token_secret(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-    """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use."""
+    """Store GITHUB_TOKEN as a PactFlow secret (GITHUB_TOKEN_SECRET_NAME) for the webhook to use.
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN; GITHUB_TOKEN, GITHUB_TOKEN_SECRET_NAME.
+    """
     jobs.create_github_token_secret(read(PipelineSettings))
 
 
 @task
 def create_or_update_webhook(c: Context) -> None:
-    """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification."""
+    """Make the broker dispatch verify_changed_pact.yml when a changed pact needs this provider's verification.
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACTICIPANT, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_TOKEN_SECRET_NAME, PACT_WEBHOOK_UUID; PACT_CLI,
+    PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.create_or_update_webhook(c, read(PipelineSettings))
 
 
 @task
 def test_webhook(c: Context) -> None:
-    """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side."""
+    """Ask the broker to execute the webhook once with the latest pact, to check the GitHub side.
+
+    Settings: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
+    PACTICIPANT, GITHUB_REPOSITORY, PACT_WEBHOOK_UUID; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
+    """
     jobs.test_webhook(c, read(PipelineSettings))

@@ -6,9 +6,12 @@ Starting the server needs no git, no broker and no AWS. The pipeline's settings 
 
 from __future__ import annotations
 
+import difflib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
+from dotenv import dotenv_values
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -84,6 +87,24 @@ class ServerSettings(BaseSettings):
 
 S = TypeVar("S", bound=BaseSettings)
 
+#: PACT_* variables the pact tools read themselves (pact-python and its FFI, the `pact` CLI, its
+#: verifier and broker client): never taken for a misspelt setting of ours.
+PACT_TOOL_VARIABLES = frozenset({
+    "PACT_DO_NOT_TRACK", "PACT_LOG_LEVEL", "PACT_OUTPUT_DIR", "PACT_MATCHING_ENGINE", "PACT_CLI_EXTENSIONS_HOME",
+    "PACT_PLUGIN_DIR", "PACT_PLUGIN_DIRS", "PACT_PLUGIN_HOST", "PACT_PLUGIN_INSTANCE_ID", "PACT_PLUGIN_CLI_SKIP_LOAD",
+    "PACT_PROVIDER_NAME", "PACT_PROVIDER_HOSTNAME", "PACT_PROVIDER_PORT", "PACT_PROVIDER_BASE_PATH",
+    "PACT_PROVIDER_TRANSPORT", "PACT_PROVIDER_REQUEST_TIMEOUT", "PACT_PROVIDER_STATE_CHANGE_URL",
+    "PACT_PROVIDER_STATE_CHANGE_AS_QUERY", "PACT_PROVIDER_STATE_CHANGE_TEARDOWN", "PACT_FILES_DIRS_OR_GLOBS",
+    "PACT_VERIFIER_HTML_REPORT", "PACT_VERIFIER_JSON_REPORT", "PACT_VERIFIER_JUNIT_REPORT",
+    "PACT_WEBHOOK_CALLBACK_URL", "PACT_BROKER_CAN_I_DEPLOY_DRY_RUN", "PACT_BROKER_CAN_I_DEPLOY_IGNORE",
+    # A pact_broker's own, for one run beside the project (docs/broker-tests.md).
+    "PACT_BROKER_DATABASE_URL", "PACT_BROKER_PORT", "PACT_BROKER_BASIC_AUTH_USERNAME",
+    "PACT_BROKER_BASIC_AUTH_PASSWORD", "PACT_BROKER_WEBHOOK_HOST_WHITELIST", "PACT_BROKER_WEBHOOK_SCHEME_WHITELIST",
+    # The test suite's own: the broker its scenarios run against (docs/broker-tests.md).
+    "PACT_BROKER_TEST_URL", "PACT_BROKER_TEST_TOKEN", "PACT_BROKER_TEST_USERNAME", "PACT_BROKER_TEST_PASSWORD",
+    "PACT_BROKER_TEST_NO_LOOPBACK",
+})  # fmt: skip
+
 
 def env_name(kind: type[BaseSettings], field: str) -> str:
     """The environment variable that sets `field` of `kind`."""
@@ -91,13 +112,47 @@ def env_name(kind: type[BaseSettings], field: str) -> str:
     return (info.alias if info else None) or field
 
 
-def load_settings(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
+def known_variables() -> frozenset[str]:
+    """Every variable a settings class of the project reads: the server and the pipeline share one `.env`."""
+    # The pipeline's settings need only pydantic: the server can read their names without the pipeline's tools.
+    from example_provider.pipeline.settings import PipelineSettings  # noqa: PLC0415 - a cycle at import time
+
+    return frozenset(
+        env_name(kind, field) for kind in (ServerSettings, PipelineSettings) for field in kind.model_fields
+    )
+
+
+def _misspelt(name: str, where: str, known: frozenset[str]) -> str:
+    nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.0)
+    return f"{where}: {name} is not a setting; did you mean {nearest[0]}? (docs/pipeline.md lists them all)"
+
+
+def check_names(env_file: Path | None) -> None:
+    """A key in `env_file`, or a PACT_* variable in the environment, that no setting reads: a `SettingsError`.
+
+    A misspelt name would otherwise be ignored without a word, and its default used.
+    """
+    known = known_variables()
+    if env_file is not None and env_file.is_file():
+        for key in dotenv_values(env_file, encoding="utf-8"):
+            if key.upper() not in known:
+                raise SettingsError(_misspelt(key, str(env_file), known))
+    for name in sorted(os.environ):
+        if name.upper().startswith("PACT_") and name.upper() not in known | PACT_TOOL_VARIABLES:
+            raise SettingsError(_misspelt(name, "environment", known))
+
+
+def load_settings(kind: type[S], env_file: Path | None = None, /, **overrides: Any) -> S:  # noqa: ANN401
     """Read the settings: one `SettingsError` line naming the variables, never their values.
 
+    `env_file` is the `.env` to read (default: the class's, `.env` in the working folder);
     `overrides` are field values that win over the environment (command-line flags).
     """
+    configured = kind.model_config.get("env_file")
+    dotenv = env_file if env_file is not None else Path(str(configured)) if configured else None
     try:
-        return kind(**overrides)
+        check_names(dotenv)
+        return kind(_env_file=dotenv, **overrides)
     except ValidationError as error:
         problems = [
             f"{env_name(kind, str(p['loc'][0]))}: {p['msg']}" if p["loc"] else p["msg"]
@@ -108,5 +163,6 @@ def load_settings(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
     except (UnicodeDecodeError, OSError) as error:
         # Not quoted: a decoding error's message would show the undecodable bytes of the file.
         reason = error.reason if isinstance(error, UnicodeDecodeError) else error.strerror or type(error).__name__
-        msg = f".env: the file in {Path.cwd()} cannot be read ({reason}); save it as UTF-8 text, or remove it"
+        where = dotenv.resolve() if dotenv else Path.cwd() / ".env"
+        msg = f".env: the file {where} cannot be read ({reason}); save it as UTF-8 text, or remove it"
         raise SettingsError(msg) from None

@@ -34,6 +34,7 @@ def no_ambient_settings(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
             monkeypatch.delenv(name, raising=False)
         for kind in ALL_SETTINGS:
             monkeypatch.setitem(kind.model_config, "env_file", None)
+        monkeypatch.setenv("ENV_FILE", os.devnull)  # the tasks' .env, beside tasks.py
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.server import wait_until_answering
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+from tests.pacts import FIXTURE_PROVIDER
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
@@ -35,10 +36,11 @@ class ProviderProcess:
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment without any setting of this project, plus `extra`."""
+    """The environment without any setting of this project, plus `extra`; the tasks read no `.env`."""
     ours = environment_variables()
     env = {key: value for key, value in os.environ.items() if key not in ours}
     env["PACT_DO_NOT_TRACK"] = "true"
+    env["ENV_FILE"] = os.devnull  # not the developer's .env beside tasks.py
     env.update(extra or {})
     return env
 
@@ -49,18 +51,20 @@ def run_provider(
 ) -> Iterator[ProviderProcess]:
     """Run the server with `--port 0` and yield once it answers; its output is collected.
 
-    Its database is a fresh SQLite file unless `env` names a DATABASE_URL.
+    It runs in an empty folder, as its database's: the server reads `.env` from its working folder, and the
+    developer's is not for tests. Its database is a fresh SQLite file unless `env` names a DATABASE_URL.
     """
     with tempfile.TemporaryDirectory(prefix="example-provider-test-") as folder:
         env = {"DATABASE_URL": f"sqlite:///{folder}/catalogue.db", **(env or {})}
-        with _running([*command, "--port", "0", *args], env) as provider:
+        with _running([*command, "--port", "0", *args], env, cwd=folder) as provider:
             yield provider
 
 
 @contextlib.contextmanager
-def _running(command: list[str], env: Mapping[str, str]) -> Iterator[ProviderProcess]:
+def _running(command: list[str], env: Mapping[str, str], cwd: str) -> Iterator[ProviderProcess]:
     process = subprocess.Popen(
         command,
+        cwd=cwd,
         env=clean_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -103,9 +107,7 @@ def _running(command: list[str], env: Mapping[str, str]) -> Iterator[ProviderPro
         reader.join(5)
 
 
-def pact_verifier(
-    base_url: str, *args: str, provider: str = "pactflow-example-provider-python"
-) -> subprocess.CompletedProcess[str]:
+def pact_verifier(base_url: str, *args: str, provider: str = FIXTURE_PROVIDER) -> subprocess.CompletedProcess[str]:
     """`pact verifier` against the server at `base_url`, with its state and message endpoints, as the README runs it.
 
     `args` are the sources (`--dir ...`, `--file ...`) and any other options, such as `--header`.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pacts import BUNDLED_PROVIDER, JS_PROVIDER
 from tests.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +51,8 @@ def test_nothing_outside_tests_imports_tests() -> None:
 @pytest.mark.parametrize(
     "env",
     [
-        pytest.param({}, id="bundled pacts"),
-        pytest.param({"PACT_DIR": str(GOOD_PACTS), "PACTICIPANT": "pactflow-example-provider"}, id="a folder"),
+        pytest.param({"PACTICIPANT": BUNDLED_PROVIDER}, id="bundled pacts"),
+        pytest.param({"PACT_DIR": str(GOOD_PACTS), "PACTICIPANT": JS_PROVIDER}, id="a folder"),
     ],
 )
 def test_invoke_verify_needs_no_tests_package(env: dict[str, str]) -> None:
@@ -75,7 +76,9 @@ def _pipeline_tools_loaded_by(module: str) -> str:
     return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.parametrize("module", ["example_provider.main", "example_provider.cli"])
+@pytest.mark.parametrize(
+    "module", ["example_provider.main", "example_provider.cli", "example_provider.pipeline.settings"]
+)
 def test_the_service_loads_no_pipeline_tool(module: str) -> None:
     """pact-python, Invoke and pytest are installed here, and still not loaded by the service."""
     assert _pipeline_tools_loaded_by(module) == "[]"

@@ -1,6 +1,8 @@
 """The pipeline: what `invoke` runs. Needs pact-python, the `pact` CLI and Invoke (dependency group `verify`).
 
-    settings.py   PipelineSettings, read from the environment; `PipelineError` (invoke's `Exit`)
+    settings.py   PipelineSettings, read from the environment and the project's `.env` (pydantic only)
+    errors.py     `PipelineError` (invoke's `Exit`), and `read`: settings for a task
+    output.py     standard output that survives a reader who stops reading (`invoke verify | head`)
     plan.py       which pacts a run verifies, from where, and whether it publishes
     verifier.py   a plan -> a configured `pact.Verifier`, run against the app served by server.py
     broker.py     the broker's Credentials, and one quick request that fails in seconds

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 
 TIMEOUT_SECONDS = 10
 

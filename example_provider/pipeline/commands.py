@@ -8,7 +8,6 @@ an argument list: the pact CLI reads `PACT_BROKER_TOKEN` / `PACT_BROKER_USERNAME
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shlex
 import shutil
@@ -17,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from example_provider.pipeline.broker import BrokerUnavailableError, Credentials, require_broker_url
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings, git
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def pact_executable(settings: PipelineSettings) -> str:
         return str(beside)
     found = shutil.which("pact")
     if found is None:
-        msg = "PACT_CLI: no `pact` executable found; install the dev dependencies (pact-python-cli) or set PACT_CLI"
+        msg = "PACT_CLI: no `pact` executable found; install the pipeline's tools (`bash .ci/install`) or set PACT_CLI"
         raise PipelineError(msg)
     return found
 
@@ -140,33 +140,64 @@ def deploy_decision(settings: PipelineSettings) -> DeployDecision:
     )
 
 
-def fake_ci_environment(settings: PipelineSettings, now: dt.datetime, *, new_version: bool = True) -> dict[str, str]:
-    """The variables a CI system would set, so `ci` runs locally as it runs in CI.
+def fake_ci_environment(settings: PipelineSettings, *, webhook: bool = False) -> dict[str, str]:
+    """The variables a CI system would set, so `ci` and `ci-webhook` run locally as they run in CI.
 
-    With `new_version` the version is the short commit plus a timestamp: each local run is a new
-    provider version, so results of earlier runs (from a dirty tree, say) never stand for this
-    one. Without it (a webhook build) GIT_COMMIT and GIT_BRANCH stay as given, and a detached
-    checkout has no branch, as a webhook about a deployed or released provider version names none.
+    The version is the commit (GIT_COMMIT, else git's HEAD): what `can-i-deploy` asks about by
+    default. `check_fake_ci` has made sure that it names the code verified. A webhook build may
+    have no branch: a webhook about a deployed or released provider version names none.
     """
     commit = settings.git_commit
     branch = settings.git_branch or ""
-    if not commit or (new_version and not branch):
+    if not commit or (not webhook and not branch):
         msg = "GIT_COMMIT and GIT_BRANCH: fake CI needs a git checkout on a branch, or both set"
         raise PipelineError(msg)
-    version = f"{commit[:7]}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}" if new_version else commit
     return {
         "CI": "true",
         "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
-        "GIT_COMMIT": version,
+        "GIT_COMMIT": commit,
         "GIT_BRANCH": branch,
     }
+
+
+def check_fake_ci(settings: PipelineSettings, *, webhook: bool) -> None:
+    """What a local CI build needs, checked before it turns publishing on (so no advice says to turn it off).
+
+    From a working tree with uncommitted changes it refuses: no commit names the code it would
+    verify, so its results, and a deployment, would be recorded against code nobody can check out.
+    """
+    if webhook:
+        check_webhook_build(settings)
+        if "://" not in (settings.pact_url or ""):
+            msg = (
+                f"PACT_URL: {settings.pact_url!r} is a local file, and fake-ci-webhook publishes its result to the "
+                "broker; give the pact's URL in the broker, or verify the file with `invoke verify`"
+            )
+            raise PipelineError(msg)
+    else:
+        check_ci(settings)
+    if settings.description_filter or settings.state_filter or settings.no_state_filter:
+        msg = (
+            "PACT_DESCRIPTION, PACT_PROVIDER_STATE or PACT_PROVIDER_NO_STATE: fake CI publishes its results, and a "
+            "filtered result would replace the full one; unset them, or verify the selection with `invoke verify`"
+        )
+        raise PipelineError(msg)
+    if settings.version_from_git and git("status", "--porcelain") is not None:
+        msg = (
+            "the working tree has uncommitted changes, so no commit names the code fake CI would verify and "
+            "publish; commit or stash them (`git stash -u`), or name this version yourself with GIT_COMMIT"
+        )
+        raise PipelineError(msg)
 
 
 def check_ci(settings: PipelineSettings) -> None:
     """`ci` verifies against the broker and asks it can-i-deploy: it needs a broker and no PACT_URL."""
     require_broker_url(settings)
     if settings.pact_url:
-        msg = "PACT_URL: it is set, which makes this a webhook build; run `invoke ci-webhook`, or unset PACT_URL"
+        msg = (
+            "PACT_URL: it is set, which makes this a webhook build; unset PACT_URL, or run the webhook build "
+            "(`invoke ci-webhook`, locally `invoke fake-ci-webhook`)"
+        )
         raise PipelineError(msg)
     provider_version(settings)
 

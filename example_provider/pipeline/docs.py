@@ -46,7 +46,8 @@ def env_example() -> str:
     """The text of `.env.example`: every variable, commented out, with its default."""
     lines = [
         "# Copy to .env and uncomment what you need; real environment variables win over this file.",
-        "# Generated from the settings classes by `invoke docs`.",
+        "# Generated from the settings classes by `invoke docs`. A key that is not one of these stops the",
+        "# tasks and the server with one line naming the nearest (a misspelt name is never ignored).",
     ]
     for kind in ALL_SETTINGS:
         for field, info in kind.model_fields.items():
@@ -54,11 +55,30 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs() -> list[Path]:
-    """Regenerate the settings tables and `.env.example`; the files written."""
+def rendered_docs(root: Path = ROOT) -> dict[Path, str]:
+    """What the settings tables and `.env.example` under `root` should hold, by file."""
+    texts = {}
     for path, kind in TABLES.items():
-        before, rest = path.read_text(encoding="utf-8").split(TABLE_START, 1)
+        target = root / path.relative_to(ROOT)
+        before, rest = target.read_text(encoding="utf-8").split(TABLE_START, 1)
         after = rest.split(TABLE_END, 1)[1]
-        path.write_text(f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{after}", encoding="utf-8")
-    (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
-    return [*TABLES, ROOT / ".env.example"]
+        texts[target] = f"{before}{TABLE_START}\n{settings_table(kind)}\n{TABLE_END}{after}"
+    texts[root / ".env.example"] = env_example()
+    return texts
+
+
+def stale_docs(root: Path = ROOT) -> list[Path]:
+    """The files under `root` whose settings tables or `.env.example` no longer match the settings."""
+    return [
+        path
+        for path, text in rendered_docs(root).items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def write_docs(root: Path = ROOT) -> list[Path]:
+    """Regenerate the settings tables and `.env.example`; the files written."""
+    texts = rendered_docs(root)
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    return list(texts)

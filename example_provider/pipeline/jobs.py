@@ -7,7 +7,6 @@ environment.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from invoke.context import Context
@@ -16,7 +15,8 @@ from pydantic import SecretStr
 
 from example_provider.pipeline import commands, webhook
 from example_provider.pipeline.broker import Credentials, broker_request, check_broker, require_broker_url
-from example_provider.pipeline.settings import PipelineError, PipelineSettings, read
+from example_provider.pipeline.errors import PipelineError, read
+from example_provider.pipeline.settings import PipelineSettings
 
 
 def _run(c: Context, command: commands.BrokerCommand, *, hide: bool = False) -> Result:
@@ -61,9 +61,10 @@ def ci_webhook(settings: PipelineSettings, api_token: SecretStr | None) -> None:
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 
-def as_ci(settings: PipelineSettings, *, new_version: bool) -> PipelineSettings:
-    """The settings a CI build would have: its variables are set in this process, then read again."""
-    fake = commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC), new_version=new_version)
+def as_ci(settings: PipelineSettings, *, webhook: bool) -> PipelineSettings:
+    """The settings a CI build (`webhook`: a webhook build) would have: its variables set here, then read again."""
+    commands.check_fake_ci(settings, webhook=webhook)
+    fake = commands.fake_ci_environment(settings, webhook=webhook)
     print("fake CI: " + " ".join(f"{key}={value}" for key, value in fake.items()), flush=True)
     os.environ.update(fake)
     return read(PipelineSettings)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from example_provider.pipeline.broker import Credentials
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 
 SourceKind = Literal["url", "broker", "directory"]
 
@@ -137,7 +138,7 @@ def _local_pacts(settings: PipelineSettings, files: list[Path], variable: str) -
         found = ", ".join(sorted(set(others)))
         msg = (
             f"{variable}: there is no pact for {settings.pacticipant}, only for {found}; to verify such pacts as "
-            "this API, set PACTICIPANT=<name> (the pact-js consumers call it pactflow-example-provider)"
+            "this API, set PACTICIPANT=<name> to the name they use"
         )
         raise PipelineError(msg)
     return {"pact_files": ours, "skipped_providers": others}

@@ -2,7 +2,8 @@
 
 The standard Pact names (`PACT_BROKER_BASE_URL`, `PACT_URL`, `GIT_COMMIT`, ...), so one set of
 variables drives this project, the pact tools and CI. A problem with them, or with the broker,
-is a `PipelineError`: invoke's own `Exit`, so a task ends with one line on stderr and exit 1.
+is a `PipelineError` (errors.py): invoke's own `Exit`, so a task ends with one line on stderr and exit 1.
+This module needs no Invoke: the server checks a shared `.env` against these names too.
 """
 
 from __future__ import annotations
@@ -12,28 +13,13 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from invoke.exceptions import Exit
-from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode
 
-from example_provider.settings import CONFIG, Name, SettingsError, load_settings
-
-
-class PipelineError(Exit):
-    """The pipeline cannot go on: a bad setting, an unusable broker, a failed step.
-
-    Uncaught in a task, invoke prints `error: <message>` on stderr and exits 1, no traceback.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"error: {message}")
-        self.args = (message,)
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+from example_provider.settings import CONFIG, Name
 
 
 def _no_password(url: Any) -> Any:  # noqa: ANN401 - any URL type
@@ -178,6 +164,9 @@ class PipelineSettings(BaseSettings):
     pact_cli: str | None = Field(None, alias="PACT_CLI")
     """The `pact` executable; default the installed one."""
 
+    #: Whether GIT_COMMIT was left to git (HEAD), rather than given.
+    _version_from_git: bool = PrivateAttr(default=False)
+
     @model_validator(mode="after")
     def _check_combinations(self) -> Self:
         if self.broker_token and (self.broker_username or self.broker_password):
@@ -189,6 +178,7 @@ class PipelineSettings(BaseSettings):
         if bool(self.broker_username) != bool(self.broker_password):
             msg = "PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD go together: set both or neither"
             raise ValueError(msg)
+        self._version_from_git = self.git_commit is None
         self.git_commit = self.git_commit or git("rev-parse", "HEAD")
         if self.git_branch is None and (branch := git("rev-parse", "--abbrev-ref", "HEAD")) != "HEAD":
             self.git_branch = branch  # "HEAD" is a detached checkout: no branch to report
@@ -219,19 +209,13 @@ class PipelineSettings(BaseSettings):
         return str(self.broker_base_url).rstrip("/") if self.broker_base_url else None
 
     @property
+    def version_from_git(self) -> bool:
+        """The provider version is git's HEAD, not a GIT_COMMIT someone set."""
+        return self._version_from_git and self.git_commit is not None
+
+    @property
     def is_main_branch(self) -> bool:
         return self.git_branch == self.main_branch
-
-
-S = TypeVar("S", bound=BaseSettings)
-
-
-def read(kind: type[S], **overrides: Any) -> S:  # noqa: ANN401
-    """`load_settings` for a task: a bad setting stops it through `PipelineError`."""
-    try:
-        return load_settings(kind, **overrides)
-    except SettingsError as error:
-        raise PipelineError(str(error)) from None
 
 
 def git(*args: str) -> str | None:

@@ -23,9 +23,11 @@ from sqlalchemy import URL
 from example_provider.app import create_app
 from example_provider.db import DatabaseError, database_url, make_engine, migrate
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.output import forwarded_stdout
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.server import serve_in_thread
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 
@@ -186,18 +188,19 @@ def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence:
     cannot be used, and when the verification fails: why, then `consequence`.
     """
     plan = plan_verification(settings)
-    print(plan.describe(), flush=True)
-    if plan.skipped:
-        print(plan.skipped, flush=True)
-    check_pact_source(plan)
     # The app as it runs, authentication on: with the server's API_TOKEN, or a token of this run's own.
     api_token = api_token or SecretStr(secrets.token_urlsafe(32))
-    with verification_database(settings.verify_database_url) as database:
-        app = create_app(database, provider_states=True, api_token=api_token)
-        with serve_in_thread(app) as base_url:
-            outcome = run_verification(plan, base_url, api_token)
-    for line in outcome.notes + outcome.problems:
-        print(line, flush=True)
+    with forwarded_stdout():
+        print(plan.describe(), flush=True)
+        if plan.skipped:
+            print(plan.skipped, flush=True)
+        check_pact_source(plan)
+        with verification_database(settings.verify_database_url) as database:
+            app = create_app(database, provider_states=True, api_token=api_token)
+            with serve_in_thread(app) as base_url:
+                outcome = run_verification(plan, base_url, api_token)
+        for line in outcome.notes + outcome.problems:
+            print(line, flush=True)
     if not outcome.passed:
         why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
         msg = f"{why} (see above){consequence}"

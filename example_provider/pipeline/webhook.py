@@ -15,8 +15,9 @@ from pydantic import SecretStr
 
 from example_provider.pipeline.broker import BrokerUnavailableError, require_broker_url
 from example_provider.pipeline.commands import BrokerCommand, broker_command
+from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.plan import origin
-from example_provider.pipeline.settings import PipelineError, PipelineSettings, git
+from example_provider.pipeline.settings import PipelineSettings, git
 
 #: The broker event that fires when a consumer publishes a pact whose content this provider has
 #: not verified yet; the webhook turns it into a GitHub `repository_dispatch` of the same name.
@@ -44,7 +45,10 @@ def webhook_uuid(settings: PipelineSettings) -> str:
         try:
             return str(uuid.UUID(settings.webhook_uuid))
         except ValueError:
-            msg = f"PACT_WEBHOOK_UUID: {settings.webhook_uuid!r} is not a UUID; generate one with `uuidgen`"
+            msg = (
+                f"PACT_WEBHOOK_UUID: {settings.webhook_uuid!r} is not a UUID; unset it, and a stable one is "
+                "derived from GITHUB_REPOSITORY and PACTICIPANT"
+            )
             raise PipelineError(msg) from None
     key = f"{github_repository(settings)}/{settings.pacticipant}/{CHANGED_PACT_EVENT}"
     return str(uuid.uuid5(uuid.NAMESPACE_URL, key))

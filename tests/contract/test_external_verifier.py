@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
+from tests.pacts import BUNDLED_PROVIDER, JS_PROVIDER
 from tests.process import CONSOLE_SCRIPT, pact_verifier, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
-PROVIDER = "pactflow-example-provider-python"
-JS_PROVIDER = "pactflow-example-provider"
+PROVIDER = BUNDLED_PROVIDER  # the good fixtures name it too
 API_TOKEN = "external-verifier-token-never-print-me"  # noqa: S105 - a test value
 AUTHORIZED = ("--header", f"Authorization=Bearer {API_TOKEN}")
 GOOD = ROOT / "tests" / "contract" / "pacts" / "good"

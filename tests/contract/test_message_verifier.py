@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.pacts import BUNDLED_PROVIDER
 from tests.process import pact_verifier, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
-PROVIDER = "pactflow-example-provider-python"
+PROVIDER = BUNDLED_PROVIDER  # the V4 fixture names it too
 SNS_CONSUMER, SNS_PROVIDER = "pactflow-example-consumer-python-sns", "pactflow-example-provider-python-sns"
 FIXTURES = ROOT / "tests" / "contract" / "pacts"
 
@@ -24,7 +25,7 @@ FIXTURES = ROOT / "tests" / "contract" / "pacts"
     ("pact", "provider", "interactions"),
     [
         pytest.param(
-            ROOT / "pacts" / "example-product-events-consumer-pactflow-example-provider-python.json",
+            ROOT / "pacts" / f"example-product-events-consumer-{BUNDLED_PROVIDER}.json",
             PROVIDER,
             ["a product event update", "a product created event"],
             id="bundled V3 message pact",

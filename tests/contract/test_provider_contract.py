@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,25 +17,34 @@ from typing import Any
 
 import pytest
 
+from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.pipeline.verifier import run_verification, verify
 from example_provider.settings import ServerSettings, load_settings
 from tests.contract.conftest import API_TOKEN
+from tests.pacts import BUNDLED_PROVIDER, FIXTURE_PROVIDER, JS_PROVIDER
 from tests.process import clean_env
 
 FIXTURES = Path(__file__).parent / "pacts"
 ROOT = Path(__file__).resolve().parents[2]
-PROVIDER = "pactflow-example-provider-python"
-JS_PROVIDER = "pactflow-example-provider"  # what the pact-js consumers call this API
+PROVIDER = FIXTURE_PROVIDER
 JS_SNS_PROVIDER = "pactflow-example-provider-js-sns"  # what pactflow's JS SNS consumer calls it
 
 
 @pytest.mark.uses_environment
 def test_provider_honours_pacts() -> None:
-    """What `invoke verify` runs, with the same settings: the gate of every build."""
+    """What `invoke verify` runs, with the settings in the environment: the gate of every build.
+
+    Not `.env`: that is the developer's, for the tasks. With no source set, the bundled pacts are
+    verified as the provider they name, whatever the PACTICIPANT default says.
+    """
+    no_env_file = Path(os.devnull)
+    settings = load_settings(PipelineSettings, no_env_file)
+    if not (settings.pact_url or settings.broker_url or settings.pact_dir):
+        settings.pacticipant = BUNDLED_PROVIDER
     try:
-        verify(load_settings(PipelineSettings), load_settings(ServerSettings).api_token)
+        verify(settings, load_settings(ServerSettings, no_env_file).api_token)
     except PipelineError as error:
         pytest.fail(str(error), pytrace=False)
 
@@ -167,7 +177,8 @@ def test_verification_without_the_token_fails(provider_url: str) -> None:
 )
 def test_invoke_verify_with_api_token_never_prints_it(pacts: str) -> None:
     token = "api-token-7c1e-never-print-me"  # noqa: S105 - a test value, checked never to appear
-    env = clean_env({"API_TOKEN": token, "PACT_DIR": str(ROOT / pacts)})
+    provider = BUNDLED_PROVIDER if pacts == "pacts" else FIXTURE_PROVIDER
+    env = clean_env({"API_TOKEN": token, "PACT_DIR": str(ROOT / pacts), "PACTICIPANT": provider})
     run = subprocess.run(
         [sys.executable, "-m", "invoke", "verify"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
@@ -211,7 +222,7 @@ def test_filters_select_message_interactions_too(
 ) -> None:
     pact = _copy("good/catalogue-consumer-v4-http-and-messages.json", tmp_path)
     assert len(pact["interactions"]) > len(verified)  # the filter leaves some out
-    settings = load_settings(PipelineSettings, pact_dir=tmp_path, **filters)
+    settings = load_settings(PipelineSettings, pact_dir=tmp_path, pacticipant=PROVIDER, **filters)
     outcome = run_verification(plan_verification(settings), provider_url, API_TOKEN)
     assert outcome.passed, outcome.output
     assert sorted(r["description"] for r in outcome.interactions) == verified, outcome.output  # type: ignore[type-var]

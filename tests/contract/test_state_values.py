@@ -27,7 +27,7 @@ from example_provider.provider_states import set_up
 from tests.process import pact_verifier, run_provider
 
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
-PROVIDER = "pactflow-example-provider-python"
+PROVIDER = "state-values-provider"  # the pacts below are the tests' own
 TOKEN = "verifier-test-token"  # noqa: S105 - a test value
 TEN = {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1"}
 
@@ -90,8 +90,9 @@ def test_a_verifier_uses_the_state_values_and_the_token(tmp_path: Path) -> None:
     pact = tmp_path / "pact.json"
     pact.write_text(json.dumps(PACT), encoding="utf-8")
     with run_provider("--provider-states", env={"API_TOKEN": TOKEN}) as provider:
-        with_token = pact_verifier(provider.base_url, "--file", str(pact), "--header", f"Authorization=Bearer {TOKEN}")
-        without = pact_verifier(provider.base_url, "--file", str(pact))
+        header = f"Authorization=Bearer {TOKEN}"
+        with_token = pact_verifier(provider.base_url, "--file", str(pact), "--header", header, provider=PROVIDER)
+        without = pact_verifier(provider.base_url, "--file", str(pact), provider=PROVIDER)
     assert with_token.returncode == 0, with_token.stdout + with_token.stderr
     assert without.returncode != 0, "the API answered without the token"
     assert "401" in without.stdout, without.stdout

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from example_provider.pipeline import broker, commands, webhook
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.errors import PipelineError
+from example_provider.pipeline.settings import PipelineSettings
 from tests.scenarios.conftest import setting_names
 from tests.servers import refusing_url
 
@@ -34,6 +35,7 @@ def _settings(**values: Any) -> PipelineSettings:
         "git_branch": "main",
         "pact_cli": "/opt/pact/bin/pact",
         "github_repository": "acme/provider",
+        "pacticipant": "commands-test-provider",
     }
     return PipelineSettings(**(base | values))
 
@@ -68,7 +70,7 @@ def test_secrets_travel_in_the_environment_never_on_the_command_line(build: Any,
 def test_can_i_deploy_asks_about_this_version_and_environment() -> None:
     command = commands.can_i_deploy(_settings(deploy_environment="staging"))
     assert command.argv == (
-        "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "pactflow-example-provider-python",
+        "/opt/pact/bin/pact", "broker", "can-i-deploy", "--pacticipant", "commands-test-provider",
         "--version", "abc1234def", "--to-environment", "staging",
     )  # fmt: skip
 
@@ -99,29 +101,105 @@ def test_a_configured_main_branch_is_respected() -> None:
     assert not commands.deploy_decision(_settings(main_branch="trunk", git_branch="main")).deploy
 
 
-def test_fake_ci_publishes_a_fresh_version_of_this_commit_on_this_branch() -> None:
-    now = dt.datetime(2026, 5, 4, 3, 2, 1, tzinfo=dt.UTC)
-    env = commands.fake_ci_environment(_settings(git_branch="feat/x"), now)
+def test_fake_ci_publishes_this_commit_on_this_branch() -> None:
+    """The version can-i-deploy asks about by default: the commit itself."""
+    env = commands.fake_ci_environment(_settings(git_branch="feat/x"))
     assert env == {
         "CI": "true",
         "PACT_BROKER_PUBLISH_VERIFICATION_RESULTS": "true",
-        "GIT_COMMIT": "abc1234-20260504T030201Z",
+        "GIT_COMMIT": "abc1234def",
         "GIT_BRANCH": "feat/x",
     }
-    kept = commands.fake_ci_environment(_settings(), now, new_version=False)
-    assert kept["GIT_COMMIT"] == "abc1234def"
 
 
 def test_fake_ci_needs_a_branch_and_a_webhook_build_does_not() -> None:
     settings = _settings()
     settings.git_branch = None
     with pytest.raises(PipelineError, match="GIT_BRANCH"):
-        commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC))
-    webhook = commands.fake_ci_environment(settings, dt.datetime.now(dt.UTC), new_version=False)
+        commands.fake_ci_environment(settings)
+    webhook = commands.fake_ci_environment(settings, webhook=True)
     assert webhook["GIT_BRANCH"] == ""
     commands.check_webhook_build(
         _settings(pact_url="https://broker.example/pacts/x", git_branch=None, publish_verification_results=True)
     )
+
+
+def _git_checkout(path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(path), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    (path / "app.py").write_text("v1\n", encoding="utf-8")
+    git("add", "app.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "v1")
+
+
+def test_fake_ci_refuses_a_dirty_tree_unless_given_a_version(tmp_path: Path) -> None:
+    _git_checkout(tmp_path)
+    from_git = {"git_commit": None, "git_branch": None}
+    commands.check_fake_ci(_settings(**from_git), webhook=False)  # clean: fine
+    (tmp_path / "app.py").write_text("v2, not committed\n", encoding="utf-8")
+    settings = _settings(**from_git)
+    assert settings.version_from_git
+    with pytest.raises(PipelineError) as raised:
+        commands.check_fake_ci(settings, webhook=False)
+    assert str(raised.value).startswith("the working tree has uncommitted changes")
+    commands.check_fake_ci(_settings(), webhook=False)  # the advice: GIT_COMMIT names the version
+    subprocess.run(["git", "-C", str(tmp_path), "stash", "-u", "-q"], check=True)
+    commands.check_fake_ci(_settings(**from_git), webhook=False)
+
+
+@pytest.mark.parametrize(
+    ("webhook", "values", "message", "advice"),
+    [
+        pytest.param(
+            False,
+            {"broker_base_url": None},
+            r"^PACT_BROKER_BASE_URL: this task talks to a Pact Broker; set it",
+            {"broker_base_url": "https://broker.example"},
+            id="fake-ci without a broker: set it",
+        ),
+        pytest.param(
+            False,
+            {"pact_url": "https://broker.example/pacts/1"},
+            r"^PACT_URL: it is set, .*; unset PACT_URL",
+            {"pact_url": None},
+            id="fake-ci with PACT_URL: unset it",
+        ),
+        pytest.param(
+            False,
+            {"description_filter": "x"},
+            r"^PACT_DESCRIPTION, .*: fake CI publishes its results, .*; unset them",
+            {"description_filter": None},
+            id="fake-ci with a filter: unset it",
+        ),
+        pytest.param(
+            True,
+            {"pact_url": None},
+            r"^PACT_URL: ci-webhook verifies the one pact a webhook names; set PACT_URL",
+            {"pact_url": "https://broker.example/pacts/1"},
+            id="fake-ci-webhook without PACT_URL: set it",
+        ),
+        pytest.param(
+            True,
+            {"pact_url": "pacts/a.json"},
+            r"^PACT_URL: 'pacts/a.json' is a local file, .*; give the pact's URL in the broker",
+            {"pact_url": "https://broker.example/pacts/1"},
+            id="fake-ci-webhook with a file: give the URL",
+        ),
+    ],
+)
+def test_fake_ci_advice_works_when_followed(
+    webhook: bool,  # noqa: FBT001
+    values: dict[str, Any],
+    message: str,
+    advice: dict[str, Any],
+) -> None:
+    """Checked before fake CI turns publishing on, so no advice says to turn it off (which fake CI cannot)."""
+    with pytest.raises(PipelineError, match=message) as raised:
+        commands.check_fake_ci(_settings(**values), webhook=webhook)
+    assert "PUBLISH_VERIFICATION_RESULTS=false" not in str(raised.value)
+    commands.check_fake_ci(_settings(**values | advice), webhook=webhook)
 
 
 def test_broker_tasks_need_a_broker() -> None:

@@ -6,15 +6,22 @@ from pathlib import Path
 
 import pytest
 
+from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.plan import CONSUMER_VERSION_SELECTORS, origin, plan_verification
-from example_provider.pipeline.settings import PipelineError, PipelineSettings
+from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import SettingsError, load_settings
+from tests.pacts import BUNDLED_PROVIDER
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 BROKER = "http://127.0.0.1:9292"
 
 
-PROVIDER = "pactflow-example-provider-python"
+PROVIDER = "plan-test-provider"  # a name of the tests' own: the PACTICIPANT default may change
+
+
+@pytest.fixture(autouse=True)
+def this_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PACTICIPANT", PROVIDER)
 
 
 def write_pact(path: Path, provider: str = PROVIDER) -> Path:
@@ -29,7 +36,7 @@ def pact_dir(tmp_path: Path) -> Path:
 
 
 def test_bundled_pacts_are_the_default() -> None:
-    plan = plan_verification(load_settings(PipelineSettings, pact_dir=None))
+    plan = plan_verification(load_settings(PipelineSettings, pact_dir=None, pacticipant=BUNDLED_PROVIDER))
     assert plan.source == "directory"
     assert Path(plan.location) == Path(__file__).resolve().parents[2] / "pacts"
 
@@ -130,7 +137,7 @@ def test_only_pacts_for_this_provider_are_verified(tmp_path: Path) -> None:
 
 def test_no_pact_for_this_provider_names_the_ones_found(tmp_path: Path) -> None:
     write_pact(tmp_path / "js.json", provider="pactflow-example-provider")
-    with pytest.raises(PipelineError, match=r"^PACT_DIR: there is no pact for pactflow-example-provider-python, only "
+    with pytest.raises(PipelineError, match=rf"^PACT_DIR: there is no pact for {PROVIDER}, only "
                        r"for pactflow-example-provider; .*PACTICIPANT=<name>"):  # fmt: skip
         plan_verification(load_settings(PipelineSettings, pact_dir=tmp_path))
     plan = plan_verification(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("outside_the_repository")
 
 def test_defaults() -> None:
     settings = load_settings(PipelineSettings)
-    assert settings.pacticipant == "pactflow-example-provider-python"
+    assert settings.pacticipant == PipelineSettings.model_fields["pacticipant"].default  # the one line naming it
     assert settings.main_branch == "main"
     assert settings.deploy_environment == "production"
     assert settings.pact_dir is None  # the repository's pacts/
@@ -124,6 +124,6 @@ def test_invalid_settings_name_the_variables(
 def test_a_dotenv_that_is_not_utf8_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_bytes(b"PACT_BROKER_TOKEN=s3cr\xff\xfet\n")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SettingsError, match=r"^\.env: the file in .* cannot be read \(invalid start byte\)") as raised:
+    with pytest.raises(SettingsError, match=r"^\.env: the file .* cannot be read \(invalid start byte\)") as raised:
         load_settings(PipelineSettings)
     assert "s3cr" not in str(raised.value)

@@ -34,6 +34,7 @@ from pydantic import SecretStr
 from example_provider.pipeline.broker import Credentials
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.plan import BUNDLED_PACTS
+from tests.pacts import BUNDLED_PROVIDER
 from tests.scenarios.broker_api import BrokerApi
 from tests.scenarios.broker_double import BrokerDouble, running_broker
 from tests.scenarios.github_standin import GitHubStandIn, running_github
@@ -43,9 +44,9 @@ BIN = Path(sys.executable).parent
 PACT = str(BIN / "pact")
 INVOKE = str(BIN / "invoke")
 TOKEN = "tok-9f2c1e77-never-print-me"  # noqa: S105 - a test credential, checked never to leak
-PROVIDER = "pactflow-example-provider-python"
+PROVIDER = BUNDLED_PROVIDER  # each test adds -<id>: a provider of its own
 PYTHON_CONSUMER = "pactflow-example-consumer-python"
-PYTHON_PACT = BUNDLED_PACTS / f"{PYTHON_CONSUMER}-pactflow-example-provider-python.json"
+PYTHON_PACT = BUNDLED_PACTS / f"{PYTHON_CONSUMER}-{BUNDLED_PROVIDER}.json"
 EVENTS_CONSUMER = "example-product-events-consumer"  # the bundled message pact's consumer
 FIXTURE_PACTS = ROOT / "tests" / "contract" / "pacts"
 TASK_TIMEOUT = 150
@@ -229,6 +230,7 @@ def base_env(broker_url: str, pact_cli: Path) -> dict[str, str]:
     }
     env.update(
         PACT_DO_NOT_TRACK="true",
+        ENV_FILE=os.devnull,  # not the developer's .env beside tasks.py
         PACT_BROKER_BASE_URL=broker_url,
         PACT_CLI=str(pact_cli),
         PACT_BROKER_HTTP_RETRIES="1",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from example_provider.pipeline.plan import BUNDLED_PACTS
+from tests.pacts import BUNDLED_PROVIDER
 from tests.scenarios.broker_double import BrokerDouble
 from tests.scenarios.conftest import (
     EVENTS_CONSUMER,
@@ -60,7 +61,7 @@ def test_main_branch_verifies_publishes_and_deploys(production: Pipeline) -> Non
     [verification] = production.broker.verification_results(production.provider)
     assert verification.success, run.output
     assert verification.consumer == production.consumer(PYTHON_CONSUMER)
-    assert verification.provider_version.startswith(COMMIT[:7] + "-"), verification.provider_version
+    assert verification.provider_version == COMMIT
     assert production.broker.build_url(verification) == "https://github.com/acme/provider/actions/runs/42"
     assert production.broker.branches(production.provider, verification.provider_version) == ["main"]
     assert "Computer says yes" in run.output
@@ -128,6 +129,84 @@ def test_without_deployed_or_released_a_released_consumer_version_is_not_verifie
     assert "selectors {mainBranch: True}, {deployed: True}" in run.output
     assert f"the broker returned no pacts for {production.provider}" in run.output
     assert production.broker.verification_results(production.provider) == []
+
+
+def _a_git_checkout(pipeline: Pipeline) -> str:
+    """The task's working folder as a git checkout of one commit on main; its sha."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(pipeline.workdir), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (pipeline.workdir / "app.py").write_text("v1\n", encoding="utf-8")
+    (pipeline.workdir / ".gitignore").write_text("pacts-*/\n", encoding="utf-8")  # the consumers' side of the test
+    git("add", "app.py", ".gitignore")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "v1")
+    return git("rev-parse", "HEAD")
+
+
+def test_can_i_deploy_asks_by_default_about_the_version_fake_ci_published(production: Pipeline) -> None:
+    _python_consumer_in_production(production)
+    sha = _a_git_checkout(production)
+
+    built = production.task("fake-ci", GIT_BRANCH="feat/x")  # the version from git
+    asked = production.task("can-i-deploy")
+
+    assert built.returncode == 0, built.output
+    [verification] = production.broker.verification_results(production.provider)
+    assert verification.provider_version == sha
+    assert asked.returncode == 0, asked.output
+    assert f"--version {sha}" in asked.output
+    assert "Computer says yes" in asked.output
+
+
+def test_fake_ci_refuses_a_dirty_tree_and_publishes_nothing(production: Pipeline) -> None:
+    _python_consumer_in_production(production)
+    _a_git_checkout(production)
+    (production.workdir / "app.py").write_text("v2, not committed\n", encoding="utf-8")
+
+    run = production.task("fake-ci", GIT_BRANCH="main")
+
+    assert run.returncode == 1
+    errors = [line for line in run.output.splitlines() if line.startswith("error:")]
+    assert errors == [line for line in run.output.splitlines() if line.strip()], run.output  # one line, nothing else
+    assert errors[0].startswith("error: the working tree has uncommitted changes"), run.output
+    assert production.broker.verification_results(production.provider) == []
+    assert production.deployed() == []
+
+
+def test_fake_ci_webhook_with_a_local_file_says_what_works(pipeline: Pipeline) -> None:
+    """The advice: the pact's URL in the broker (fake-ci-webhook), or `invoke verify` for a file."""
+    refused = pipeline.task("fake-ci-webhook", PACT_URL=str(PYTHON_PACT), GIT_COMMIT=COMMIT, GIT_BRANCH="main")
+    verified = pipeline.task("verify", PACT_URL=str(PYTHON_PACT), PACT_BROKER_BASE_URL="", PACTICIPANT=BUNDLED_PROVIDER)
+    pact_url = pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
+    published = pipeline.task("fake-ci-webhook", PACT_URL=pact_url, GIT_COMMIT=COMMIT, GIT_BRANCH="main")
+
+    assert refused.returncode == 1
+    assert refused.output.strip().startswith("error: PACT_URL: ")
+    assert "`invoke verify`" in refused.output
+    assert "PUBLISH_VERIFICATION_RESULTS=false" not in refused.output
+    assert verified.returncode == 0, verified.output
+    assert published.returncode == 0, published.output
+    assert _results(pipeline) == {(PYTHON_CONSUMER, COMMIT, True)}
+
+
+def test_fake_ci_without_a_broker_says_to_set_it(pipeline: Pipeline) -> None:
+    refused = pipeline.task("fake-ci", PACT_BROKER_BASE_URL="", GIT_COMMIT=COMMIT, GIT_BRANCH="feat/x")
+    followed = pipeline.task("fake-ci", GIT_COMMIT=COMMIT, GIT_BRANCH="feat/x", PACT_FAIL_IF_NO_PACTS_FOUND="false")
+
+    assert refused.returncode == 1
+    assert refused.output.strip() == (
+        "error: PACT_BROKER_BASE_URL: this task talks to a Pact Broker; set it (and PACT_BROKER_TOKEN for PactFlow)"
+    )
+    assert "turn off" not in refused.output
+    assert "== can-i-deploy" in followed.output, followed.output  # past verification, with the broker set
 
 
 @pytest.mark.parametrize(

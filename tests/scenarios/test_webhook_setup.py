@@ -116,7 +116,7 @@ def test_github_token_secret_is_what_the_webhook_sends_on_the_double(pipeline: P
 
 @pytest.mark.usefixtures("double")
 def test_a_webhook_to_a_host_beyond_loopback_is_refused_on_the_double(pipeline: Pipeline) -> None:
-    """The double keeps the whitelist `../shared/broker/` gives a real broker, so no scenario can leave
+    """The double keeps the whitelist docs/broker-tests.md gives a real broker, so no scenario can leave
     a webhook that calls out of this machine (never tried on a real broker: its whitelist may be open)."""
     pipeline.publish_consumer_pact(PYTHON_PACT, "consumer-1", "main")
 

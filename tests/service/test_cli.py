@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
 import httpx
 import pytest
 
-from example_provider.cli import _parser, check_exposure
+from example_provider.app import check_exposure
+from example_provider.cli import _parser
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
@@ -82,9 +84,17 @@ def test_flags_override_settings() -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CONSOLE_SCRIPT, *args], env=clean_env(env), capture_output=True, text=True, timeout=30, check=False
-    )
+    """The command in an empty folder: the server reads `.env` from its working folder, and yours is not for tests."""
+    with tempfile.TemporaryDirectory() as workdir:
+        return subprocess.run(
+            [CONSOLE_SCRIPT, *args],
+            cwd=workdir,
+            env=clean_env(env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
 
 
 @pytest.mark.parametrize(

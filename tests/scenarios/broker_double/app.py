@@ -23,7 +23,7 @@ real pact_broker (`PACT_BROKER_TEST_URL`, docs/broker-tests.md), which is how th
   `summary.deployable` false on a failure, null while a result is missing, true otherwise) and one
   provider's results (`q[][pacticipant]=P&latestby=cvpv`);
 - webhooks by UUID and per provider, refused for an unknown pacticipant or a host outside the
-  loopback whitelist `../shared/broker/` gives the real broker; `Authorization` shown starred out.
+  loopback whitelist docs/broker-tests.md gives a real broker; `Authorization` shown starred out.
   Testing one (`test-webhook`) renders its template with the latest pact and really sends it, to
   loopback hosts only;
 - PactFlow's secrets, which a self-hosted pact_broker does not have.
@@ -1082,7 +1082,7 @@ class BrokerDouble:
         request_part = body.get("request") or {}
         if not body.get("events") or not request_part.get("url") or not request_part.get("method"):
             return _hal({"errors": {"request": ["url, method and at least one event are required"]}}, 400)
-        if urlsplit(request_part["url"]).hostname not in LOOPBACK_HOSTS:  # the whitelist ../shared/broker/ sets
+        if urlsplit(request_part["url"]).hostname not in LOOPBACK_HOSTS:  # the whitelist docs/broker-tests.md sets
             whitelist = ", ".join(f'"{host}"' for host in LOOPBACK_HOSTS)
             return _hal({"errors": {"request.url": [f"host must be in the whitelist {whitelist}."]}}, 400)
         for role in ("provider", "consumer"):
@@ -1185,7 +1185,7 @@ def _redacted(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _send(rendered: Json) -> int:
-    """Send a webhook request, to loopback hosts only (the whitelist `../shared/broker/` gives a real
+    """Send a webhook request, to loopback hosts only (the whitelist docs/broker-tests.md gives a real
     broker): no test may make a broker call out of this machine."""
     url = rendered["url"]
     if urlsplit(url).hostname not in LOOPBACK_HOSTS:
