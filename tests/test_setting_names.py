@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,5 +87,5 @@ def test_invoke_run_from_a_subfolder_reads_the_projects_dotenv(tmp_path: Path) -
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"verifying the pact files in {FIXTURE_PACTS / 'good'}" in run.stdout
-    assert "skipped 4 pacts for other providers" in run.stdout
+    assert re.search(r"skipped \d+ pacts for other providers", run.stdout), run.stdout
     assert os.environ["ENV_FILE"] == os.devnull  # the suite itself never reads it
