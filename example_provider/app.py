@@ -1,11 +1,12 @@
 """The HTTP API: `create_app(...)` builds the FastAPI application around a repository.
 
-How it answers (UTF-8 JSON everywhere, errors included, and the docs) is `http_json.py`'s job.
+How it reads and answers (strict JSON in, UTF-8 JSON out, errors included) is `http_json.py`'s job,
+which hosts it answers to `hosts.py`'s, and the docs page `api_docs.py`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 from urllib.parse import quote
@@ -15,11 +16,23 @@ from fastapi.params import Depends as Dependency
 from pydantic import BaseModel, SecretStr
 
 from example_provider import __version__
+from example_provider.api_docs import add_docs
 from example_provider.auth import require_bearer_token
 from example_provider.events import EventKind, Publisher, PublishError, product_event
-from example_provider.http_json import BodyLimit, JSONUTF8Response, add_docs, answer_errors_as_json
+from example_provider.fields import ProductId, Text
+from example_provider.hosts import LOOPBACK_HOSTS, AllowedHosts
+from example_provider.http_json import (
+    BodyLimit,
+    HeadAsGet,
+    HeadLimit,
+    JSONUTF8Response,
+    NoSniff,
+    StrictJSONRoute,
+    answer_errors_as_json,
+)
 from example_provider.products import Announce, Product, ProductExistsError, ProductNotFoundError, ProductRepository
 from example_provider.publishers import LogPublisher
+from example_provider.server_options import MAX_HEADER_BYTES
 from example_provider.verifier_endpoints import add_verifier_endpoints
 
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # open even with an API token
@@ -34,6 +47,14 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
 
 
+class ProductFields(BaseModel):
+    """A product but its id: what a replace sends, to the path that names the product."""
+
+    type: Text
+    name: Text
+    version: Text
+
+
 def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     repository: ProductRepository | None = None,
     *,
@@ -42,6 +63,7 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     api_token: SecretStr | None = None,
     dependencies: Sequence[Dependency] = (),
     publisher: Publisher | None = None,
+    allowed_hosts: Collection[str] = LOOPBACK_HOSTS,
 ) -> FastAPI:
     """Build the API.
 
@@ -55,6 +77,8 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
             `Authorization: Bearer <api_token>`, the state endpoint and routes added later included.
         dependencies: app-wide dependencies, applied to every route after the token check.
         publisher: where the writes' product events go; the server log when omitted.
+        allowed_hosts: the host names (any port) requests may be addressed to; `*` for any.
+            Others get 400, token or not (`hosts.py`).
     """
     repository = repository if repository is not None else ProductRepository()
     if api_token is not None:
@@ -70,7 +94,12 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         redoc_url=None,
         redirect_slashes=False,  # `/products/` is an empty product id: a JSON 404, not a redirect
     )
+    app.router.route_class = StrictJSONRoute  # before the first route: each one reads JSON strictly
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(HeadLimit, limit=MAX_HEADER_BYTES)
+    app.add_middleware(AllowedHosts, allowed=allowed_hosts)
+    app.add_middleware(NoSniff)  # the outermost: on every answer, a refused host's included
     answer_errors_as_json(app)
     add_docs(app)
 
@@ -152,19 +181,11 @@ def _add_writes(app: FastAPI, repository: ProductRepository, publisher: Publishe
     @app.put(
         "/products/{product_id}",
         tags=["products"],
-        responses={
-            400: UNREADABLE,
-            404: NOT_FOUND,
-            413: TOO_LARGE,
-            422: _error("Invalid, or its id is not the path's."),
-            503: UNPUBLISHED,
-        },
+        responses={400: UNREADABLE, 404: NOT_FOUND, 413: TOO_LARGE, 503: UNPUBLISHED},
     )
-    def replace_product(product_id: str, product: Product) -> Product:
-        """Replace a product; publishes an UPDATED event."""
-        if product.id != product_id:
-            detail = f"the body's id {product.id!r} is not the path's {product_id!r}"
-            raise HTTPException(status_code=422, detail=detail)
+    def replace_product(product_id: ProductId, fields: ProductFields) -> Product:
+        """Replace a product's fields; publishes an UPDATED event. The path names it: an `id` in the body is ignored."""
+        product = Product(id=product_id, **fields.model_dump())
         with _write_errors():
             repository.replace(product, publishing(EventKind.UPDATED))
         return product

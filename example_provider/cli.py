@@ -13,7 +13,9 @@ import uvicorn
 from example_provider import __version__
 from example_provider.app import create_app
 from example_provider.events import Publisher, PublishError
+from example_provider.hosts import LOOPBACK_HOSTS
 from example_provider.publishers import LogPublisher, SnsPublisher
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, is_loopback
 
@@ -63,6 +65,14 @@ def check_exposure(settings: ServerSettings) -> None:
         raise SettingsError(msg)
 
 
+def loopback_only_hosts(settings: ServerSettings) -> bool:
+    """Whether the server binds beyond loopback but answers only loopback names (the default ALLOWED_HOSTS).
+
+    Warned about, not refused: safe, and right for a container reached through a forwarded port.
+    """
+    return not is_loopback(settings.host) and set(settings.allowed_hosts) <= set(LOOPBACK_HOSTS)
+
+
 def events_publisher(settings: ServerSettings) -> Publisher:
     """SNS when a topic is set (only then is boto3 loaded), else the server log."""
     topic = settings.product_events_topic_arn
@@ -95,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger = logging.getLogger(__name__)
     if settings.api_token is None:
         logger.warning("API_TOKEN is not set: the API accepts requests without a token")
+    if loopback_only_hosts(settings):
+        logger.warning(
+            "HOST %s is reachable from other machines, but ALLOWED_HOSTS admits only loopback names: "
+            "requests naming this server otherwise get 400; set ALLOWED_HOSTS to the names clients use",
+            settings.host,
+        )
     if settings.provider_states_enabled:
         logger.warning(
             "provider-state endpoint ENABLED at POST %s (and %s): any caller%s can rewrite the data; "
@@ -113,9 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_non_loopback=settings.provider_states_allow_non_loopback,
         api_token=settings.api_token,
         publisher=publisher,
+        allowed_hosts=settings.allowed_hosts,
     )
     uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=settings.access_log
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+        http=HTTP_PARSER,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return 0
 

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from example_provider.fields import ProductId, Text
 
 
 class Product(BaseModel):
@@ -15,10 +17,10 @@ class Product(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(pattern=r"^[^/]+$")  # a path segment: `/products/{id}` must reach it
-    type: str
-    name: str
-    version: str
+    id: ProductId
+    type: Text
+    name: Text
+    version: Text
 
 
 class ProductExistsError(LookupError):

@@ -118,7 +118,8 @@ def test_the_endpoint_has_the_state_endpoints_guards(
     repository: ProductRepository, headers: dict[str, str], status: int
 ) -> None:
     body = '{"description": "a product event update"}'
-    with TestClient(create_app(repository, provider_states=True), base_url=LOCAL) as client:
+    app = create_app(repository, provider_states=True, allowed_hosts=["*"])
+    with TestClient(app, base_url=LOCAL) as client:
         response = client.post(MESSAGES_PATH, content=body, headers={"Content-Type": "application/json", **headers})
     assert response.status_code == status
 
