@@ -62,9 +62,9 @@ class BodyLimit:
         await self.app(scope, counting, send)
 
 
-def _refused(reason: str) -> RequestValidationError:
+def _refused(reason: str) -> HTTPException:
     """A refused body, in the shape of FastAPI's own 422 for invalid JSON (the documented one)."""
-    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
+    return HTTPException(status_code=422, detail=[{"type": "json_invalid", "loc": ["body"], "msg": reason}])
 
 
 def parse_json(body: bytes) -> Any:  # noqa: ANN401 - any JSON value
