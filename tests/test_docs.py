@@ -1,4 +1,4 @@
-"""The docs match the code: settings table, .env.example, and the README's task list."""
+"""The docs match the code: settings table, .env.example, the README's task list, the uvicorn options."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from invoke.collection import Collection
 
 from example_provider.pipeline.docs import env_example, settings_table
 from example_provider.pipeline.settings import PipelineSettings
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
 from example_provider.settings import ServerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,3 +55,9 @@ def test_the_tasks_keep_the_pact_tools_from_calling_home(monkeypatch: pytest.Mon
     monkeypatch.delenv("PACT_DO_NOT_TRACK")
     importlib.reload(tasks)
     assert os.environ["PACT_DO_NOT_TRACK"] == "true"
+
+
+def test_the_deployment_docs_give_uvicorn_the_servers_options() -> None:
+    """Whoever starts the app with the `uvicorn` command gets the header limit `example-provider` has."""
+    deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert f"--http {HTTP_PARSER} --h11-max-incomplete-event-size {MAX_HEADER_BYTES}" in deployment

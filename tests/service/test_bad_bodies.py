@@ -10,10 +10,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from example_provider.app import create_app
-from example_provider.http_json import JSON_UTF8
+from example_provider.http_json import JSON_UTF8, StrictJSONRoute
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import Product, ProductRepository
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
@@ -85,3 +86,10 @@ def test_a_product_cannot_hold_text_that_cannot_be_stored_or_sent(field: str, te
     fields = {"id": "1", "type": "T", "name": "n", "version": "v", field: text}
     with pytest.raises(ValidationError, match=field):
         Product(**fields)
+
+
+def test_every_route_reads_json_strictly() -> None:
+    """A route added with another route class (an `APIRouter` without `route_class`) would read NaN and surrogates."""
+    routes = [route for route in create_app(provider_states=True).routes if isinstance(route, APIRoute)]
+    assert len(routes) > 5
+    assert [route.path for route in routes if not isinstance(route, StrictJSONRoute)] == []
