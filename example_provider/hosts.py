@@ -30,7 +30,7 @@ def allowed_host_entry(entry: str) -> str:
     """One `ALLOWED_HOSTS` entry as the middleware compares it; ValueError when it is not a host."""
     name = entry.strip().lower()
     if name != ANY_HOST and host_name(name) != name:
-        msg = f"{entry!r} is not a host name (no port, IPv6 in brackets), nor {ANY_HOST} for any host"
+        msg = f"{entry!r} is not a host name: list names or addresses without a port, IPv6 in brackets, or {ANY_HOST}"
         raise ValueError(msg)
     return name
 
