@@ -1,14 +1,15 @@
 """The HTTP API: `create_app(...)` builds the FastAPI application around a database.
 
 The engine is made, the schema prepared (`db.prepare`) and the relay started in the app's
-lifespan. How the API answers (UTF-8 JSON everywhere, errors included, and the docs) is
-`http_json.py`'s job; the routes are `routes.py`'s.
+lifespan. The routes are `routes.py`'s; how the API reads and answers (strict JSON in, UTF-8
+JSON out, errors included) is `http_json.py`'s job, which hosts it answers to `hosts.py`'s, and
+the docs page `api_docs.py`'s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -18,13 +19,24 @@ from sqlalchemy import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from example_provider import __version__
+from example_provider.api_docs import add_docs
 from example_provider.auth import require_bearer_token
 from example_provider.db import database_url, make_engine, prepare
 from example_provider.events import Publisher, PublishError
-from example_provider.http_json import BodyLimit, JSONUTF8Response, add_docs, answer_errors_as_json
+from example_provider.hosts import LOOPBACK_HOSTS, AllowedHosts
+from example_provider.http_json import (
+    BodyLimit,
+    HeadAsGet,
+    HeadLimit,
+    JSONUTF8Response,
+    NoSniff,
+    StrictJSONRoute,
+    answer_errors_as_json,
+)
 from example_provider.publishers import LogPublisher, SnsPublisher
 from example_provider.relay import Relay
 from example_provider.routes import MAX_BODY_BYTES, router
+from example_provider.server_options import MAX_HEADER_BYTES
 from example_provider.settings import ServerSettings, SettingsError
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, add_verifier_endpoints, is_loopback
 
@@ -42,6 +54,7 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     dependencies: Sequence[Dependency] = (),
     publisher: Publisher | None = None,
     relay: bool = True,
+    allowed_hosts: Collection[str] = LOOPBACK_HOSTS,
 ) -> FastAPI:
     """Build the API.
 
@@ -56,6 +69,8 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         dependencies: app-wide dependencies, applied to every route after the token check.
         publisher: where the relay publishes product events; the server log when omitted.
         relay: run the relay in this server (off when `example-provider relay` runs it).
+        allowed_hosts: the host names (any port) requests may be addressed to; `*` for any.
+            Others get 400, token or not (`hosts.py`).
     """
     url = database if isinstance(database, URL) else database_url(database)
 
@@ -87,7 +102,12 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         redoc_url=None,
         redirect_slashes=False,  # `/products/` is an empty product id: a JSON 404, not a redirect
     )
+    app.router.route_class = StrictJSONRoute  # before the first route: each one reads JSON strictly
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(HeadLimit, limit=MAX_HEADER_BYTES)
+    app.add_middleware(AllowedHosts, allowed=allowed_hosts)
+    app.add_middleware(NoSniff)  # the outermost: on every answer, a refused host's included
     answer_errors_as_json(app)
 
     @app.exception_handler(OperationalError)
@@ -126,6 +146,7 @@ def app_from_settings(settings: ServerSettings) -> FastAPI:
         api_token=settings.api_token,
         publisher=events_publisher(settings),
         relay=settings.relay_enabled,
+        allowed_hosts=settings.allowed_hosts,
     )
 
 

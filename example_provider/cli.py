@@ -18,9 +18,11 @@ import uvicorn
 from example_provider import __version__
 from example_provider.app import check_exposure, events_publisher
 from example_provider.db import DatabaseError, check_schema, is_sqlite, make_engine, migrate, prepare, shown
+from example_provider.hosts import LOOPBACK_HOSTS
 from example_provider.relay import Relay
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
 from example_provider.settings import ServerSettings, SettingsError, env_name, load_settings
-from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, is_loopback
 
 APP = "example_provider.main:app"
 
@@ -86,6 +88,12 @@ def serve(settings: ServerSettings, overrides: dict[str, Any]) -> None:
             "set DATABASE_URL=postgresql+psycopg://... for more"
         )
         raise SettingsError(msg)
+    if loopback_only_hosts(settings):
+        logging.getLogger(__name__).warning(
+            "HOST %s is reachable from other machines, but ALLOWED_HOSTS admits only loopback names: "
+            "requests naming this server otherwise get 400; set ALLOWED_HOSTS to the names clients use",
+            settings.host,
+        )
     engine = make_engine(settings.database)
     try:
         prepare(engine)
@@ -101,6 +109,8 @@ def serve(settings: ServerSettings, overrides: dict[str, Any]) -> None:
         workers=settings.workers,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        http=HTTP_PARSER,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
 
 
@@ -117,6 +127,14 @@ def run_relay(settings: ServerSettings) -> None:
         pass
     finally:
         engine.dispose()
+
+
+def loopback_only_hosts(settings: ServerSettings) -> bool:
+    """Whether the server binds beyond loopback but answers only loopback names (the default ALLOWED_HOSTS).
+
+    Warned about, not refused: safe, and right for a container reached through a forwarded port.
+    """
+    return not is_loopback(settings.host) and set(settings.allowed_hosts) <= set(LOOPBACK_HOSTS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from example_provider.events import EventKind, product_event
+from example_provider.fields import ProductId, Text
 from example_provider.models import OutboxRow, ProductRow
 
 
@@ -25,10 +26,18 @@ class Product(BaseModel):
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
-    id: str = Field(pattern=r"^[^/\x00]+$")  # a path segment `/products/{id}` reaches; PostgreSQL holds no NUL
-    type: str
-    name: str
-    version: str
+    id: ProductId
+    type: Text
+    name: Text
+    version: Text
+
+
+class ProductFields(BaseModel):
+    """A product but its id: what a replace sends, to the path that names the product."""
+
+    type: Text
+    name: Text
+    version: Text
 
 
 class ProductExistsError(LookupError):

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from typing import Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel
 
 from example_provider import products
 from example_provider.deps import RelayDep, SessionDep
-from example_provider.products import Product, ProductExistsError, ProductNotFoundError
+from example_provider.fields import ProductId
+from example_provider.http_json import StrictJSONRoute
+from example_provider.products import Product, ProductExistsError, ProductFields, ProductNotFoundError
 from example_provider.relay import Backlog, backlog
 
 MAX_BODY_BYTES = 64 * 1024  # a larger request body is refused with 413 before it is read whole
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJSONRoute)  # each route reads JSON strictly (http_json.py)
 
 
 class ErrorBody(BaseModel):
@@ -88,26 +89,18 @@ def create_product(product: Product, session: SessionDep, relay: RelayDep, respo
     except ProductExistsError:
         raise HTTPException(status_code=409, detail=f"product {product.id!r} already exists") from None
     relay.wake()
-    response.headers["Location"] = f"/products/{quote(product.id, safe='')}"
+    response.headers["Location"] = f"/products/{product.id}"  # an id needs no encoding in a URL
     return product
 
 
 @router.put(
     "/products/{product_id}",
     tags=["products"],
-    responses={
-        400: UNREADABLE,
-        404: NOT_FOUND,
-        413: TOO_LARGE,
-        422: _error("Invalid, or its id is not the path's."),
-        503: UNAVAILABLE,
-    },
+    responses={400: UNREADABLE, 404: NOT_FOUND, 413: TOO_LARGE, 503: UNAVAILABLE},
 )
-def replace_product(product_id: str, product: Product, session: SessionDep, relay: RelayDep) -> Product:
-    """Replace a product; its UPDATED event is published once the change is committed."""
-    if product.id != product_id:
-        detail = f"the body's id {product.id!r} is not the path's {product_id!r}"
-        raise HTTPException(status_code=422, detail=detail)
+def replace_product(product_id: ProductId, fields: ProductFields, session: SessionDep, relay: RelayDep) -> Product:
+    """Replace a product's fields (the path names it: a body `id` is ignored); its UPDATED event follows the commit."""
+    product = Product(id=product_id, **fields.model_dump())
     try:
         products.replace(session, product)
     except ProductNotFoundError:

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from dotenv import dotenv_values
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from example_provider.hosts import LOOPBACK_HOSTS, allowed_host_entry
 
 if TYPE_CHECKING:
     from sqlalchemy import URL
@@ -28,6 +30,13 @@ LogLevel = Annotated[
     BeforeValidator(lambda value: value.lower() if isinstance(value, str) else value),
 ]
 Name = Annotated[str, Field(min_length=1)]
+HostNames = Annotated[
+    tuple[str, ...],
+    NoDecode,  # comma-separated, not JSON
+    BeforeValidator(lambda value: tuple(value.split(",")) if isinstance(value, str) else value),
+    AfterValidator(lambda names: tuple(map(allowed_host_entry, names))),
+    Field(min_length=1),
+]
 CONFIG = SettingsConfigDict(
     env_file=".env",
     env_file_encoding="utf-8",
@@ -55,6 +64,8 @@ class ServerSettings(BaseSettings):
     """Serve POST /_pact/provider-states and /_pact/messages for Pact verifiers."""
     provider_states_allow_non_loopback: bool = Field(False, alias="PROVIDER_STATES_ALLOW_NON_LOOPBACK")
     """Allow those endpoints beyond loopback (e.g. inside a container)."""
+    allowed_hosts: HostNames = Field(LOOPBACK_HOSTS, alias="ALLOWED_HOSTS")
+    """Host names (any port) the API answers to, comma-separated; others get 400. `*`: any."""
     api_token: SecretStr | None = Field(None, alias="API_TOKEN")
     """Bearer token every request needs, except /health and the docs (unset: the API is open)."""
     database_url: SecretStr | None = Field(None, alias="DATABASE_URL")

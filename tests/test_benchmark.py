@@ -1,4 +1,4 @@
-"""Smoke test of `benchmarks/bench.py` without wrk: reading wrk's output, the report, the pact."""
+"""Smoke test of `benchmarks/` without wrk: reading wrk's output, the reports, the pacts, the baselines."""
 
 from __future__ import annotations
 
@@ -6,26 +6,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from pact import Verifier
+from sqlalchemy import URL
 
-from benchmarks.bench import (
-    BenchmarkError,
+from benchmarks import tutorial_app
+from benchmarks.bench import main
+from benchmarks.common import BenchmarkError
+from benchmarks.feedback import WallTime, calibrate, format_feedback, wall_time
+from benchmarks.serving import ServingRow, WrkResult, format_serving, parse_wrk, postgresql_url
+from benchmarks.verification import (
     MessageCost,
-    ServingRow,
     VerifierCost,
-    WallTime,
-    WrkResult,
-    format_feedback,
     format_messages,
-    format_serving,
     format_verifier,
-    main,
     our_verifier,
-    parse_wrk,
     stock_verifier,
     time_verification,
-    wall_time,
 )
+from example_provider.app import create_app
 
 WRK_OUTPUT = """\
 Running 10s test @ http://127.0.0.1:41234/product/10
@@ -56,14 +55,59 @@ def test_parse_wrk_without_latency_distribution_says_so() -> None:
         parse_wrk(without)
 
 
-def test_serving_report_shows_both_servers_and_the_verdict() -> None:
-    met = ServingRow("/product/10", WrkResult(30000, 0.8, 1.9), WrkResult(9000, 3.2, 7.3))
-    missed = ServingRow("/products", WrkResult(20000, 0.8, 9.0), WrkResult(10000, 3.0, 6.0))
+def test_serving_report_shows_every_server_and_judges_ours_against_the_tutorial_shape() -> None:
+    met = ServingRow("/product/10", WrkResult(3000, 0.8, 1.9), WrkResult(1000, 3.2, 7.3), WrkResult(6000, 0.5, 1.0))
+    missed = ServingRow("/products", WrkResult(2000, 0.8, 9.0), WrkResult(1000, 3.0, 6.0), WrkResult(4000, 0.5, 1.0))
     report = format_serving([met, missed])
-    assert "| GET /product/10 | example-provider | 30,000 | 0.80 ms | 1.90 ms | 0 |" in report
-    assert "| GET /product/10 | baseline | 9,000 | 3.20 ms | 7.30 ms | 0 |" in report
-    assert "**3.33x** | | p99 no worse | target met |" in report
-    assert "**2.00x** | | p99 WORSE | target MISSED |" in report
+    assert "| GET /product/10 | example-provider | 3,000 | 0.80 ms | 1.90 ms | 0 |" in report
+    assert "| GET /product/10 | tutorial shape | 1,000 | 3.20 ms | 7.30 ms | 0 |" in report
+    assert "| GET /product/10 | list app (reference) | 6,000 | 0.50 ms | 1.00 ms | 0 |" in report
+    assert "| GET /product/10 | **ours/tutorial** | **3.00x** | | p99 no worse | target >= 1.5x: met |" in report
+    assert "| GET /product/10 | ours/list app | 0.50x | | | no target |" in report  # slower than the list: no matter
+    assert "| GET /products | **ours/tutorial** | **2.00x** | | p99 WORSE | target >= 1.5x: MISSED |" in report
+    assert met.met
+    assert not missed.met
+
+
+def test_serving_below_the_target_ratio_is_missed_even_with_a_better_p99() -> None:
+    assert not ServingRow("/products", WrkResult(1400, 0.8, 1.0), WrkResult(1000, 3.0, 6.0)).met
+
+
+def test_serving_on_postgresql_is_reported_not_judged() -> None:
+    row = ServingRow("/products", WrkResult(500, 5.0, 90.0), WrkResult(1000, 3.0, 6.0), target=None)
+    report = format_serving([row])
+    assert "| GET /products | **ours/tutorial** | **0.50x** | | p99 WORSE | report only |" in report
+    assert "list app" not in report
+    assert row.met
+
+
+def test_the_benchmark_database_must_be_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
+    assert postgresql_url() is None
+    monkeypatch.setenv("BENCH_DATABASE_URL", "postgresql://bench:secret@127.0.0.1/bench")
+    assert postgresql_url() == URL.create("postgresql+psycopg", "bench", "secret", "127.0.0.1", database="bench")
+    monkeypatch.setenv("BENCH_DATABASE_URL", "sqlite:///bench.db")
+    with pytest.raises(BenchmarkError, match=r"^BENCH_DATABASE_URL: name a PostgreSQL database"):
+        postgresql_url()
+
+
+def test_the_tutorial_shape_serves_the_same_products_as_ours(
+    sqlite_database: URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the tutorial's SQLite file is in its working folder
+    try:
+        with (
+            TestClient(tutorial_app.app) as tutorial,
+            TestClient(create_app(sqlite_database), base_url="http://127.0.0.1:8000") as ours,
+        ):
+            for path in ("/product/10", "/products/10", "/products"):
+                answered = tutorial.get(path)
+                assert answered.status_code == 200
+                assert answered.json() == ours.get(path).json()
+            assert tutorial.get("/product/12").status_code == ours.get("/product/12").status_code == 404
+    finally:
+        tutorial_app.engine.dispose()
+    assert (tmp_path / "tutorial.db").is_file()
 
 
 def test_verifier_report_shows_both_sides_and_the_verdict() -> None:
@@ -88,22 +132,32 @@ def test_message_report_shows_both_kinds_and_their_ratio() -> None:
     assert "**1.00x** | no target |" in report  # the median of 1.5, 1.0 and 1.0
 
 
-def test_fast_feedback_report_shows_targets_and_baselines() -> None:
+def test_fast_feedback_report_shows_seconds_calibrations_and_targets() -> None:
     report = format_feedback(
         [
-            WallTime("`invoke verify`", (1.2, 1.4, 1.3), 2.0),
-            WallTime("through pytest", (4.0, 4.2, 4.1)),
-            WallTime("`invoke test`", (75.0,), 60.0),
+            WallTime("`invoke verify`", (1.2, 1.4, 1.3), 1.5, target_s=2.0),
+            WallTime("through pytest", (4.0, 4.2, 4.1), 1.5),
+            WallTime("`invoke test`", (75.0,), 1.5, target_calibrations=40.0),
         ]
     )
-    assert "| `invoke verify` | 1.30 s | 1.20, 1.40, 1.30 | <= 2 s: met |" in report
-    assert "| through pytest | 4.10 s | 4.00, 4.20, 4.10 | baseline |" in report
-    assert "| `invoke test` | 75.00 s | 75.00 | <= 60 s: MISSED |" in report
+    assert "| `invoke verify` | 1.30 s | 0.9x | 1.20, 1.40, 1.30 | <= 2.0 s: met |" in report
+    assert "| through pytest | 4.10 s | 2.7x | 4.00, 4.20, 4.10 | baseline |" in report
+    assert "| `invoke test` | 75.00 s | 50.0x | 75.00 | <= 40x the calibration: MISSED |" in report
+
+
+def test_the_suite_is_judged_in_calibrations_not_seconds() -> None:
+    """The same 75 s meets the target on a machine half as fast."""
+    assert WallTime("`invoke test`", (75.0,), 2.0, target_calibrations=40.0).met
+    assert not WallTime("`invoke test`", (75.0,), 1.8, target_calibrations=40.0).met
+
+
+def test_the_calibration_is_a_time_in_seconds() -> None:
+    assert 0.05 < calibrate() < 60
 
 
 def test_a_command_that_fails_is_an_error_not_a_time() -> None:
     with pytest.raises(BenchmarkError, match=r"failed \(3\)"):
-        wall_time("a failing command", (sys.executable, "-c", "raise SystemExit(3)"), 1)
+        wall_time("a failing command", (sys.executable, "-c", "raise SystemExit(3)"), 1, 1.5)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "ten"])

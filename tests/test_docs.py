@@ -1,4 +1,4 @@
-"""The docs match the code: settings table, .env.example, and the README's task list."""
+"""The docs match the code: settings table, .env.example, the README's task list, the uvicorn options."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from invoke.exceptions import Exit
 from example_provider.pipeline import docs as docs_module
 from example_provider.pipeline.docs import env_example, rendered_docs, settings_table, stale_docs, write_docs
 from example_provider.pipeline.settings import PipelineSettings
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
 from example_provider.settings import PACT_TOOL_VARIABLES, known_variables
 from tests.process import clean_env
 
@@ -181,3 +182,9 @@ def test_the_adoption_guide_is_linked_and_names_real_files_and_tasks() -> None:
     assert listed
     for names in listed:
         assert set(re.findall(r"`([\w-]+)`", names)) <= task_names, names
+
+
+def test_the_deployment_docs_give_uvicorn_the_servers_options() -> None:
+    """Whoever starts the app with the `uvicorn` command gets the header limit `example-provider` has."""
+    deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert f"--http {HTTP_PARSER} --h11-max-incomplete-event-size {MAX_HEADER_BYTES}" in deployment

@@ -27,6 +27,8 @@ def environment_variables() -> frozenset[str]:
 def _default_text(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
     return "" if value is None else str(value)
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -44,7 +46,16 @@ def serve_in_thread(app: ASGIApp, ready_path: str = "/health") -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOOPBACK, 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            http=HTTP_PARSER,
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        )
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     base_url = f"http://{LOOPBACK}:{port}"

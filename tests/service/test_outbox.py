@@ -25,6 +25,7 @@ from example_provider.events import ProductEvent, PublishError
 from example_provider.models import OutboxRow
 from example_provider.relay import Relay, active_relay, publish_pending
 
+LOCAL = "http://127.0.0.1:8000"
 PIZZA = {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1"}
 
 
@@ -58,7 +59,7 @@ def published() -> Recording:
 
 @pytest.fixture
 def client(database: URL, published: Recording) -> Iterator[TestClient]:
-    with TestClient(create_app(database, publisher=published)) as client:
+    with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
         yield client
 
 
@@ -114,7 +115,7 @@ def test_a_relay_that_stops_between_publishing_and_marking_publishes_again_with_
                 raise PublishError(msg)
 
     publisher = TakesThenFails()
-    with TestClient(create_app(database, publisher=publisher, relay=False)) as client:
+    with TestClient(create_app(database, publisher=publisher, relay=False), base_url=LOCAL) as client:
         assert client.post("/products", json=PIZZA).status_code == 201
         engine = client.app.state.engine  # type: ignore[attr-defined]
         with active_relay(engine) as connection:
@@ -143,7 +144,7 @@ def test_only_one_relay_is_active_for_a_database(database: URL) -> None:
 
 
 def test_the_relay_stops_with_the_app(database: URL, published: Recording) -> None:
-    with TestClient(create_app(database, publisher=published)) as client:
+    with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
         relay: Relay = client.app.state.relay  # type: ignore[attr-defined]
         assert relay._thread.is_alive()
     assert not relay._thread.is_alive()
@@ -172,7 +173,7 @@ def test_a_write_killed_before_its_commit_leaves_no_product_and_no_event(databas
         [sys.executable, "-c", KILLED_BEFORE_COMMIT, url], capture_output=True, check=False, timeout=60
     )
     assert done.returncode == -signal.SIGKILL, done.stderr
-    with TestClient(create_app(database, publisher=published)) as client:
+    with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
         assert client.get("/products/27").status_code == 404
         assert client.get("/outbox").json()["unsent"] == 0
         time.sleep(0.3)

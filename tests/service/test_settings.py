@@ -25,7 +25,7 @@ def test_the_server_reads_no_pipeline_setting_and_runs_no_git(monkeypatch: pytes
     monkeypatch.setattr(subprocess, "run", lambda *args, **_: pytest.fail(f"ran {args}"))
     assert set(load_settings(ServerSettings).model_dump()) == {
         "host", "port", "log_level", "access_log", "provider_states_enabled", "provider_states_allow_non_loopback",
-        "api_token", "database_url", "workers", "relay_enabled",
+        "allowed_hosts", "api_token", "database_url", "workers", "relay_enabled",
         "product_events_topic_arn",
     }  # fmt: skip
 
