@@ -90,7 +90,7 @@ def serve(c: Context, host: str = "", port: str = "", provider_states: bool = Fa
         "rounds": "alternating wrk rounds per server and route; the median is reported (default 1)",
         "verify_rounds": "back-to-back rounds of the verifier comparison; the median is reported (default 9)",
         "suite": "also time `invoke test` (default on; --no-suite skips it)",
-        "access_log": "serve ours with the access log on, as the baseline has it, so only the apps differ",
+        "access_log": "serve ours with the access log on, as the baselines have it, so only the apps differ",
     }
 )
 def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
@@ -104,7 +104,10 @@ def bench(  # noqa: PLR0913, PLR0917 - one option per benchmark knob
 ) -> None:
     """Benchmark against the baselines (needs wrk): serving, the verifier, `invoke verify` and `invoke test`.
 
-    Settings: none of its own; `invoke verify` and `invoke test`, which it times, read theirs.
+    Serving is judged against the FastAPI-tutorial shape over SQLite, `invoke test` in CPU calibrations.
+    BENCH_DATABASE_URL in the environment (a PostgreSQL database) adds a serving run there, reported only.
+
+    Settings: none; `invoke verify` and `invoke test`, which it times, run with none of theirs set.
     """
     args = [sys.executable, "-m", "benchmarks.bench", f"--duration={duration}", f"--connections={connections}"]
     args += [f"--rounds={rounds}", f"--verify-rounds={verify_rounds}"] + ([] if suite else ["--no-suite"])

@@ -192,12 +192,13 @@ def _median_result(results: Sequence[WrkResult]) -> WrkResult:
 
 
 def _load(
-    servers: Sequence[tuple[ServerSpec, dict[str, str]]], options: ServingOptions, cpu: int | None, suffix: str
+    servers: Sequence[tuple[ServerSpec, dict[str, str]]], options: ServingOptions, cpu: int | None, database: str
 ) -> dict[tuple[str, str], WrkResult]:
     """The servers running at once, loaded one at a time, alternating, `options.rounds` times on each route."""
     runs: dict[tuple[str, str], list[WrkResult]] = {}
     with contextlib.ExitStack() as stack:
-        urls = {spec.key: stack.enter_context(running(spec, cpu, spec.key + suffix, env)) for spec, env in servers}
+        logs = {spec.key: f"{spec.key}-{database}" for spec, _ in servers}
+        urls = {spec.key: stack.enter_context(running(spec, cpu, logs[spec.key], env)) for spec, env in servers}
         for route in ROUTES:  # warm up: first requests pay for imports, caches and connections
             for url in urls.values():
                 run_wrk(
@@ -209,7 +210,9 @@ def _load(
         for number in range(1, options.rounds + 1):
             for route in ROUTES:
                 for spec, _ in servers:
-                    print(f"  round {number}/{options.rounds}: {spec.name}{suffix} GET {route} ...", file=sys.stderr)
+                    print(
+                        f"  round {number}/{options.rounds}: {spec.name} ({database}) GET {route} ...", file=sys.stderr
+                    )
                     result = run_wrk(
                         urls[spec.key] + route,
                         duration=options.duration,
@@ -226,7 +229,7 @@ def _load(
 def bench_sqlite(options: ServingOptions, cpu: int | None) -> list[ServingRow]:
     """Ours, the tutorial shape and the list app, each on its own default SQLite file (or list)."""
     ours = OURS_LOGGING if options.access_log else OURS
-    results = _load([(ours, {}), (TUTORIAL, {}), (LIST_APP, {})], options, cpu, "")
+    results = _load([(ours, {}), (TUTORIAL, {}), (LIST_APP, {})], options, cpu, "sqlite")
     return [
         ServingRow(route, results[OURS.key, route], results[TUTORIAL.key, route], results[LIST_APP.key, route])
         for route in ROUTES
@@ -267,7 +270,7 @@ def bench_postgresql(url: URL, options: ServingOptions, cpu: int | None) -> list
         raise BenchmarkError(msg)
     ours = OURS_LOGGING if options.access_log else OURS
     servers = [(ours, {"DATABASE_URL": plain}), (TUTORIAL, {"TUTORIAL_DATABASE_URL": plain})]
-    results = _load(servers, options, cpu, "-postgresql")
+    results = _load(servers, options, cpu, "postgresql")
     return [ServingRow(route, results[OURS.key, route], results[TUTORIAL.key, route], target=None) for route in ROUTES]
 
 
