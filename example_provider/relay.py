@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from example_provider.events import ProductEvent, Publisher
@@ -102,7 +103,12 @@ def active_relay(engine: Engine) -> Iterator[Connection | None]:
         try:
             yield connection
         finally:
-            connection.invalidate()  # closes it, and so releases the lock, rather than pooling it
+            try:
+                connection.rollback()
+                connection.scalar(select(func.pg_advisory_unlock(LOCK_KEY)))
+                connection.commit()
+            except DBAPIError:
+                connection.invalidate()  # a connection the database dropped took the lock with it
 
 
 def publish_pending(connection: Connection, publisher: Publisher) -> None:

@@ -7,25 +7,21 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import Depends
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import URL
 from starlette.routing import Mount
 
 from example_provider.app import create_app
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
+from tests.service.app_routes import every_route
 
 
 def _every_route() -> list[tuple[str, str]]:
     """Each method and path the app serves, the state endpoint and the docs' assets included."""
-    requests = []
-    for route in create_app(provider_states=True).routes:
-        if isinstance(route, APIRoute):
-            path = route.path.format(product_id="10")
-            requests += [(method, path) for method in sorted(route.methods or ())]
-        elif isinstance(route, Mount):
-            requests.append(("GET", f"{route.path}/swagger-ui.css"))
-    return requests
+    app = create_app(provider_states=True)
+    mounts = [("GET", f"{route.path}/swagger-ui.css") for route in app.routes if isinstance(route, Mount)]
+    return every_route(app) + mounts
 
 
 ROUTES = _every_route()
@@ -39,8 +35,9 @@ ERRORS = [
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_thread(create_app(provider_states=True)) as url:
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    database = f"sqlite:///{tmp_path_factory.mktemp('headers')}/catalogue.db"
+    with serve_in_thread(create_app(database, provider_states=True)) as url:
         yield url
 
 
@@ -78,14 +75,14 @@ def test_head_where_get_does_not_answer_is_a_405(base_url: str) -> None:
     assert (response.status_code, response.headers["allow"]) == (405, "POST")
 
 
-def test_a_server_error_is_json_and_says_nosniff() -> None:
+def test_a_server_error_is_json_and_says_nosniff(sqlite_database: URL) -> None:
     """Answered outside the app's middleware: the handler says it itself."""
 
     def broken() -> None:
         msg = "a bug"
         raise RuntimeError(msg)
 
-    app = create_app(dependencies=[Depends(broken)])
+    app = create_app(sqlite_database, dependencies=[Depends(broken)])
     with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=False) as client:
         response = client.get("/products")
     assert (response.status_code, response.json()) == (500, {"detail": "internal server error"})

@@ -76,15 +76,15 @@ def test_look_alikes_and_malformed_hosts_are_refused(sqlite_database: URL, host:
         assert_refused(client.get("/products", headers={"Host": host}), host)
 
 
-def test_a_configured_host_is_answered_and_others_refused() -> None:
-    with TestClient(create_app(allowed_hosts=["api.example.test"])) as client:
+def test_a_configured_host_is_answered_and_others_refused(sqlite_database: URL) -> None:
+    with TestClient(create_app(sqlite_database, allowed_hosts=["api.example.test"])) as client:
         assert client.get("/products", headers={"Host": "api.example.test:443"}).status_code == 200
         for host in ("localhost", REBIND):
             assert_refused(client.get("/products", headers={"Host": host}), host)
 
 
-def test_a_star_answers_any_host() -> None:
-    with TestClient(create_app(allowed_hosts=["*"])) as client:
+def test_a_star_answers_any_host(sqlite_database: URL) -> None:
+    with TestClient(create_app(sqlite_database, allowed_hosts=["*"])) as client:
         assert client.get("/products", headers={"Host": REBIND}).status_code == 200
 
 
