@@ -22,6 +22,7 @@ from example_provider import __version__
 from example_provider.api_docs import add_docs
 from example_provider.auth import require_bearer_token
 from example_provider.db import database_url, make_engine, prepare
+from example_provider.deps import Database
 from example_provider.events import Publisher, PublishError
 from example_provider.hosts import LOOPBACK_HOSTS, AllowedHosts
 from example_provider.http_json import (
@@ -79,6 +80,7 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
         engine = make_engine(url)
         prepare(engine)
         app.state.engine = engine
+        app.state.database = Database(engine)
         app.state.relay = Relay(engine, publisher if publisher is not None else LogPublisher())
         if relay:
             app.state.relay.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -14,7 +14,7 @@ from pydantic import SecretStr
 bearer = HTTPBearer(auto_error=False, description="The server's API_TOKEN.")
 
 
-def require_bearer_token(token: SecretStr, *, public_paths: Collection[str] = ()) -> Callable[..., None]:
+def require_bearer_token(token: SecretStr, *, public_paths: Collection[str] = ()) -> Callable[..., Awaitable[None]]:
     """A dependency that answers 401 unless the request carries `Authorization: Bearer <token>`.
 
     Routes whose path is in `public_paths` (health checks, the API docs) are open.
@@ -24,7 +24,7 @@ def require_bearer_token(token: SecretStr, *, public_paths: Collection[str] = ()
         msg = "the API token is empty: set one, or pass none to leave the API open"
         raise ValueError(msg)
 
-    def bearer_token(
+    async def bearer_token(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> None:
         route = request.scope.get("route")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from example_provider.products import restore_seed
 
 DEFAULT_DATABASE_FILE = "example-provider.db"  # in the working folder
+THREADS = 40  # AnyIO's thread pool, which runs the database work of FastAPI's routes
 
 logger = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)  # it says which dialect at every start; we say what changed
@@ -64,8 +65,10 @@ def shown(url: URL) -> str:
 
 def make_engine(url: URL) -> Engine:
     if is_sqlite(url):
-        # A writer waits up to 30 s for another to finish rather than fail at once.
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # A writer waits up to 30 s for another to finish rather than fail at once. As many pooled
+        # connections as the thread pool has threads: beyond 5 (the default), each request would
+        # open and close a connection of its own.
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=THREADS, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pre_ping: a connection the server dropped (a restart) is replaced, not handed to a request.
@@ -76,6 +79,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _: object) -> None:  # noqa: ANN401 -
     """WAL: readers never wait for the writer, nor the writer for readers."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -1,32 +1,59 @@
-"""The routes' dependencies: a database session per request, and the relay to wake after a write."""
+"""The routes' dependencies: the database, and the relay to wake after a write.
+
+A route is `async def` and makes one trip to the thread pool for its database work:
+`await database.run(products.get_product, product_id)` opens a `Session` in a worker thread,
+calls the function with it, and closes it there. The blocking calls never run on the event
+loop, and a request pays for one thread hop rather than one per sync dependency and route
+(benchmarks/README.md measures the difference).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from example_provider.relay import Relay
 
-
-def get_session(request: Request) -> Iterator[Session]:
-    session = Session(request.app.state.engine)
-    try:
-        yield session
-    finally:
-        # After the answer: a connection the database dropped mid-request cannot be rolled back, nor need be.
-        with contextlib.suppress(DBAPIError):
-            session.close()
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def get_relay(request: Request) -> Relay:
+class Database:
+    """Runs database work in a session of its own, in the thread pool."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`work(session, *args, **kwargs)` in a worker thread, with a session that is closed after it."""
+        return await run_in_threadpool(self._in_session, lambda session: work(session, *args, **kwargs))
+
+    def _in_session(self, work: Callable[[Session], T]) -> T:
+        session = Session(self.engine)
+        try:
+            return work(session)
+        finally:
+            # A connection the database dropped mid-request cannot be rolled back, nor need be.
+            with contextlib.suppress(DBAPIError):
+                session.close()
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_relay(request: Request) -> Relay:
     relay: Relay = request.app.state.relay
     return relay
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 RelayDep = Annotated[Relay, Depends(get_relay)]

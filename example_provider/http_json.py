@@ -34,6 +34,12 @@ class JSONUTF8Response(JSONResponse):
     media_type = JSON_UTF8
 
 
+class JSONBytes(Response):
+    """JSON already serialised (pydantic's `dump_json`), sent as it is: no second encoding pass."""
+
+    media_type = JSON_UTF8
+
+
 class BodyLimit:
     """Refuse a request body over `limit` bytes with a JSON 413 before it is read whole.
 

@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from example_provider import products
-from example_provider.deps import SessionDep
+from example_provider.deps import DatabaseDep
+from example_provider.events import ProductEvent
 from example_provider.messages import MessageError, message_for, verification_metadata
 from example_provider.provider_states import DEFAULT_PRODUCT, UnknownProviderStateError, set_up, set_up_all
 
@@ -72,7 +74,9 @@ def _hostname(host_header: str) -> str:
 def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
     """Serve `POST /_pact/provider-states` and `POST /_pact/messages` on `app`."""
 
-    def from_a_local_verifier(host: Annotated[str, Header()] = "", content_type: Annotated[str, Header()] = "") -> None:
+    async def from_a_local_verifier(
+        host: Annotated[str, Header()] = "", content_type: Annotated[str, Header()] = ""
+    ) -> None:
         """Refuse what a web page could send: a simple cross-site POST, or a DNS-rebinding host name."""
         if content_type.split(";")[0].strip().lower() != "application/json":
             detail = "requests to the verifier endpoints must be sent as application/json"
@@ -82,33 +86,17 @@ def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
             raise HTTPException(status_code=403, detail=detail)
 
     @app.post(PROVIDER_STATES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    def change_provider_state(change: ProviderStateChange, session: SessionDep) -> dict[str, Any]:
+    async def change_provider_state(change: ProviderStateChange, database: DatabaseDep) -> dict[str, Any]:
         """Set up or tear down a provider state in one transaction; answers the values a setup hands back.
 
         Verifiers resolve the consumer's `fromProviderState` expressions against this object,
         merged with the state's params. Teardown restores the seed; so does a failed setup,
         which answers 400 saying why.
         """
-        try:
-            if change.action == "teardown":
-                products.restore_seed(session)
-                values = {}
-            else:
-                values = set_up(session, change.state, change.params)
-            session.commit()
-        except Exception as error:
-            session.rollback()
-            products.restore_seed(session)
-            session.commit()
-            unknown = isinstance(error, UnknownProviderStateError)
-            detail = str(error) if unknown else f"provider state {change.state!r} failed: {error}"
-            logger.warning("%s; the seed is restored", detail)
-            logger.debug("provider state %r (%s, params=%r)", change.state, change.action, change.params, exc_info=True)
-            raise HTTPException(status_code=400, detail=detail) from None
-        return values
+        return await database.run(_change_state, change)
 
     @app.post(MESSAGES_PATH, include_in_schema=False, dependencies=[Depends(from_a_local_verifier)])
-    def message(request: MessageRequest, session: SessionDep) -> Response:
+    async def message(request: MessageRequest, database: DatabaseDep) -> Response:
         """The Pact message protocol: the contents as the body, the metadata as base64 JSON in a header.
 
         The message is about the product the interaction's own states (in the request) hand back
@@ -121,14 +109,38 @@ def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
                 "this provider publishes events and answers no message requests"
             )
             raise HTTPException(status_code=400, detail=detail)
-        try:
-            values = set_up_all(session, [(state.name, state.params) for state in request.provider_states])
-            event = message_for(request.description, str(values.get("id", DEFAULT_PRODUCT.id)), session)
-        except (MessageError, UnknownProviderStateError, ValueError) as error:
-            raise HTTPException(status_code=400, detail=str(error)) from None
-        finally:
-            session.rollback()
+        event = await database.run(_message, request)
         metadata = base64.b64encode(json.dumps(verification_metadata(event)).encode()).decode()
         return Response(
             event.body, media_type=event.metadata["Content-Type"], headers={"Pact-Message-Metadata": metadata}
         )
+
+
+def _change_state(session: Session, change: ProviderStateChange) -> dict[str, Any]:
+    try:
+        if change.action == "teardown":
+            products.restore_seed(session)
+            values = {}
+        else:
+            values = set_up(session, change.state, change.params)
+        session.commit()
+    except Exception as error:
+        session.rollback()
+        products.restore_seed(session)
+        session.commit()
+        unknown = isinstance(error, UnknownProviderStateError)
+        detail = str(error) if unknown else f"provider state {change.state!r} failed: {error}"
+        logger.warning("%s; the seed is restored", detail)
+        logger.debug("provider state %r (%s, params=%r)", change.state, change.action, change.params, exc_info=True)
+        raise HTTPException(status_code=400, detail=detail) from None
+    return values
+
+
+def _message(session: Session, request: MessageRequest) -> ProductEvent:
+    try:
+        values = set_up_all(session, [(state.name, state.params) for state in request.provider_states])
+        return message_for(request.description, str(values.get("id", DEFAULT_PRODUCT.id)), session)
+    except (MessageError, UnknownProviderStateError, ValueError) as error:
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    finally:
+        session.rollback()

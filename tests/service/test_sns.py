@@ -173,9 +173,13 @@ def test_sns_down_then_kill_9_then_back_delivers_every_write(topic: Topic, tmp_p
         assert [_request("POST", down.base_url + "/products", p)[0] for p in products] == [201] * 5
         assert time.monotonic() - started < 3
         assert json.loads(_request("GET", down.base_url + "/outbox")[1])["unsent"] == 5
+        failing = "product events are not being published: SNS could not take the product event"
+        deadline = time.monotonic() + 15
+        while failing not in down.output and time.monotonic() < deadline:  # the relay tried, and failed
+            time.sleep(0.05)
         down.process.kill()
         down.process.wait(10)
-    assert "product events are not being published: SNS could not take the product event" in down.output
+    assert failing in down.output
     assert topic.received(1, timeout=1) == []
     with run_provider(env={**topic.env(), **database}) as back:
         messages = topic.received(5)
