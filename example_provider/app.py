@@ -2,7 +2,7 @@
 
 The engine is made, the schema prepared (`db.prepare`) and the relay started in the app's
 lifespan. The routes are `routes.py`'s; how the API reads and answers (strict JSON in, UTF-8
-JSON out, errors included) is `http_json.py`'s job, which hosts it answers to `hosts.py`'s, and
+JSON out, errors included) is `http_json.py`'s job, which hosts it answers to `hosts.py` names, and
 the docs page `api_docs.py`'s.
 """
 
@@ -24,8 +24,9 @@ from example_provider.auth import require_bearer_token
 from example_provider.db import database_url, make_engine, prepare
 from example_provider.deps import Database
 from example_provider.events import Publisher, PublishError
-from example_provider.hosts import LOOPBACK_HOSTS, AllowedHosts
+from example_provider.hosts import LOOPBACK_HOSTS
 from example_provider.http_json import (
+    AllowedHosts,
     BodyLimit,
     HeadAsGet,
     HeadLimit,

@@ -1,18 +1,13 @@
-"""`ALLOWED_HOSTS`: the API answers only requests addressed to a host name it was told is its own.
+"""`ALLOWED_HOSTS`: the host names the API answers to (`http_json.AllowedHosts` refuses the others).
 
 Without it, a web page on a name that resolves to 127.0.0.1 (DNS rebinding) could read and
-change the catalogue of a server on the developer's machine. Any port is allowed.
+change the catalogue of a server on the developer's machine. Any port is allowed. No web
+framework here: the settings, which every task reads, import this module.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from example_provider.http_json import JSONUTF8Response
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 ANY_HOST = "*"
@@ -33,20 +28,3 @@ def allowed_host_entry(entry: str) -> str:
         msg = f"{entry!r} is not a host name: list names or addresses without a port, IPv6 in brackets, or {ANY_HOST}"
         raise ValueError(msg)
     return name
-
-
-class AllowedHosts:
-    """Answer 400 JSON to a request whose `Host` is not one of `allowed` (`*`: any), before anything else."""
-
-    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
-        self.app = app
-        self.allowed = frozenset(allowed_host_entry(entry) for entry in allowed)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"} and ANY_HOST not in self.allowed:
-            header = Headers(scope=scope).get("host", "")
-            if host_name(header) not in self.allowed:
-                detail = f"the Host {header!r} is not one this server answers to: add it to ALLOWED_HOSTS"
-                await JSONUTF8Response({"detail": detail}, status_code=400)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ consumers that expect plain `application/json` accept it too. Every response say
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
@@ -22,6 +22,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from example_provider.hosts import ANY_HOST, allowed_host_entry, host_name
 
 JSON_UTF8 = "application/json; charset=utf-8"
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
@@ -202,3 +204,20 @@ def answer_errors_as_json(app: FastAPI) -> None:
         return JSONUTF8Response(
             {"detail": error.detail}, status_code=405, headers={"Allow": ", ".join(sorted(allowed))}
         )
+
+
+class AllowedHosts:
+    """Answer 400 JSON to a request whose `Host` is not one of `allowed` (`*`: any), before anything else."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(allowed_host_entry(entry) for entry in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in {"http", "websocket"} and ANY_HOST not in self.allowed:
+            header = Headers(scope=scope).get("host", "")
+            if host_name(header) not in self.allowed:
+                detail = f"the Host {header!r} is not one this server answers to: add it to ALLOWED_HOSTS"
+                await JSONUTF8Response({"detail": detail}, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -86,3 +86,13 @@ def test_the_service_loads_no_pipeline_tool(module: str) -> None:
 
 def test_the_check_sees_a_module_that_loads_them() -> None:
     assert _pipeline_tools_loaded_by("example_provider.pipeline.verifier") == "['invoke', 'pact']"
+
+
+def test_the_settings_load_no_web_framework_and_no_database() -> None:
+    """Every task reads the settings: a task that does not verify starts without FastAPI or SQLAlchemy."""
+    program = (
+        "import sys, example_provider.settings, example_provider.pipeline.settings\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'fastapi', 'starlette', 'sqlalchemy'}))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
