@@ -11,15 +11,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from example_provider.products import restore_seed
 
@@ -84,6 +83,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _: object) -> None:  # noqa: ANN401 -
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    # Alembic is imported when it is used: every server process and test imports this module.
+    from alembic.config import Config  # noqa: PLC0415
+
     config = Config()
     config.set_main_option("script_location", "example_provider:migrations")
     config.attributes["connection"] = connection
@@ -92,6 +94,9 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a new database also gets the seed products."""
+    from alembic import command  # noqa: PLC0415
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+
     with _reporting(engine), engine.begin() as connection:
         before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(_alembic_config(connection), "head")
@@ -106,6 +111,9 @@ def migrate(engine: Engine) -> None:
 
 def check_schema(engine: Engine) -> None:
     """Raise `DatabaseError` unless the schema is at the newest revision."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415
+    from alembic.script import ScriptDirectory  # noqa: PLC0415
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     with _reporting(engine), engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
