@@ -108,6 +108,7 @@ def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
                 f"{request.description!r} is a synchronous (request/response) message: "
                 "this provider publishes events and answers no message requests"
             )
+            logger.warning("%s", detail)  # the verifier shows only the status of a synchronous message's 400
             raise HTTPException(status_code=400, detail=detail)
         event = await database.run(_message, request)
         metadata = base64.b64encode(json.dumps(verification_metadata(event)).encode()).decode()

@@ -107,17 +107,20 @@ def _running(command: list[str], env: Mapping[str, str], cwd: str) -> Iterator[P
         reader.join(5)
 
 
-def pact_verifier(base_url: str, *args: str, provider: str = FIXTURE_PROVIDER) -> subprocess.CompletedProcess[str]:
+def pact_verifier(
+    base_url: str, *args: str, provider: str = FIXTURE_PROVIDER, teardown: bool = True
+) -> subprocess.CompletedProcess[str]:
     """`pact verifier` against the server at `base_url`, with its state and message endpoints, as the README runs it.
 
-    `args` are the sources (`--dir ...`, `--file ...`) and any other options, such as `--header`.
+    `args` are the sources (`--dir ...`, `--file ...`) and any other options, such as `--header`;
+    `teardown=False` leaves out `--state-change-teardown`, the CLI's default.
     """
     port = base_url.rsplit(":", 1)[1]
     command = [
         PACT_CLI, "verifier", "--hostname", "127.0.0.1", "--port", port,
         "--transports", f"message:{port}{MESSAGES_PATH}",
         "--provider-name", provider,
-        "--state-change-url", base_url + PROVIDER_STATES_PATH, "--state-change-teardown",
+        "--state-change-url", base_url + PROVIDER_STATES_PATH, *(["--state-change-teardown"] if teardown else []),
         "--no-colour", *args,
     ]  # fmt: skip
     return subprocess.run(command, env=clean_env(), capture_output=True, text=True, timeout=120, check=False)

@@ -6,6 +6,7 @@ transport (`--transports message:<port>/_pact/messages`), as any external verifi
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -60,3 +61,55 @@ def test_an_event_kind_we_never_send_fails_and_names_the_mismatch() -> None:
     assert result.returncode != 0
     assert "$.event -> Expected 'CREATED' to match '^(ARCHIVED)$'" in result.stdout
     assert "There were 1 pact failures" in result.stdout
+
+
+def _message(description: str, states: list[dict[str, object]], **kind: object) -> dict[str, object]:
+    return {"description": description, "providerStates": states, **kind}
+
+
+ABOUT_TEN = {"id": "10", "event": "UPDATED"}
+ASYNC = {"type": "Asynchronous/Messages", "contents": {"content": ABOUT_TEN, "contentType": "application/json"}}
+
+
+def test_a_message_without_state_after_one_about_another_id_is_about_the_default_product(tmp_path: Path) -> None:
+    """No teardown (the CLI's default): the first interaction's state hands back 42; the second has no state."""
+    pact = {
+        "consumer": {"name": "held-out-consumer"},
+        "provider": {"name": PROVIDER},
+        "interactions": [
+            _message(
+                "a product event update",
+                [{"name": "a product exists", "params": {"id": "42"}}],
+                **{**ASYNC, "contents": {**ASYNC["contents"], "content": {"id": "42", "event": "UPDATED"}}},  # type: ignore[dict-item]
+            ),
+            _message("a product event update", [], **ASYNC),
+        ],
+        "metadata": {"pactSpecification": {"version": "4.0"}},
+    }
+    path = tmp_path / "pact.json"
+    path.write_text(json.dumps(pact), encoding="utf-8")
+    with run_provider("--provider-states") as server:
+        result = pact_verifier(server.base_url, "--file", str(path), provider=PROVIDER, teardown=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("has a matching body (OK)") == 2
+
+
+def test_a_synchronous_message_fails_naming_synchronous_messages(tmp_path: Path) -> None:
+    sync = {
+        "type": "Synchronous/Messages",
+        "request": {"contents": {"content": {"ask": "product 10"}, "contentType": "application/json"}},
+        "response": [{"contents": {"content": ABOUT_TEN, "contentType": "application/json"}}],
+    }
+    pact = {
+        "consumer": {"name": "held-out-consumer"},
+        "provider": {"name": PROVIDER},
+        "interactions": [_message("a product event update", [], **sync)],
+        "metadata": {"pactSpecification": {"version": "4.0"}},
+    }
+    path = tmp_path / "pact.json"
+    path.write_text(json.dumps(pact), encoding="utf-8")
+    with run_provider("--provider-states") as server:
+        result = pact_verifier(server.base_url, "--file", str(path), provider=PROVIDER)
+    assert result.returncode != 0
+    assert "Request to fetch message from provider failed: status 400" in result.stdout
+    assert "'a product event update' is a synchronous (request/response) message" in server.output
