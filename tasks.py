@@ -53,8 +53,8 @@ def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 
     Settings: PACT_URL, PACT_DIR, PACTICIPANT, PACT_FAIL_IF_NO_PACTS_FOUND, PACT_INCLUDE_WIP_PACTS_SINCE; the
     broker: PACT_BROKER_BASE_URL, PACT_BROKER_TOKEN or PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD;
-    PACT_DESCRIPTION, PACT_PROVIDER_STATE, PACT_PROVIDER_NO_STATE; PACT_BROKER_PUBLISH_VERIFICATION_RESULTS,
-    GIT_COMMIT, GIT_BRANCH, BUILD_URL; API_TOKEN.
+    PACT_CONSUMER_VERSION_SELECTORS; PACT_DESCRIPTION, PACT_PROVIDER_STATE, PACT_PROVIDER_NO_STATE;
+    PACT_BROKER_PUBLISH_VERIFICATION_RESULTS, GIT_COMMIT, GIT_BRANCH, BUILD_URL; API_TOKEN; VERIFY_DATABASE_URL.
     """
     jobs.verify(read(PipelineSettings), read(ServerSettings).api_token)
 
@@ -69,8 +69,9 @@ def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
 def serve(c: Context, host: str = "", port: str = "", provider_states: bool = False) -> None:  # noqa: FBT001, FBT002
     """Serve the API with uvicorn (the `example-provider` command), from the project's root and its .env.
 
-    Settings: HOST, PORT, LOG_LEVEL, ACCESS_LOG, PROVIDER_STATES_ENABLED, PROVIDER_STATES_ALLOW_NON_LOOPBACK,
-    API_TOKEN, PRODUCT_EVENTS_TOPIC_ARN.
+    Settings: HOST, PORT, WORKERS, LOG_LEVEL, ACCESS_LOG, PROVIDER_STATES_ENABLED,
+    PROVIDER_STATES_ALLOW_NON_LOOPBACK, ALLOWED_HOSTS, API_TOKEN, DATABASE_URL, RELAY_ENABLED,
+    PRODUCT_EVENTS_TOPIC_ARN.
     """
     args = [sys.executable, "-m", "example_provider"]
     if host:

@@ -16,7 +16,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.params import Depends as Dependency
 from pydantic import SecretStr
 from sqlalchemy import URL
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from example_provider import __version__
 from example_provider.api_docs import add_docs
@@ -113,8 +114,8 @@ def create_app(  # noqa: PLR0913 - each keyword is one thing a team configures
     app.add_middleware(NoSniff)  # the outermost: on every answer, a refused host's included
     answer_errors_as_json(app)
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)  # the driver's errors: gone, refused, read-only after a failover
+    @app.exception_handler(PoolTimeoutError)  # every connection busy for 30 s: a database that hangs
     async def database_unavailable(_: Request, error: Exception) -> JSONUTF8Response:
         logger.warning("the database is unavailable: %s", str(error).splitlines()[0])
         return JSONUTF8Response({"detail": "the database is unavailable: try again"}, status_code=503)

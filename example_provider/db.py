@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 from example_provider.products import restore_seed
 
 DEFAULT_DATABASE_FILE = "example-provider.db"  # in the working folder
-THREADS = 40  # AnyIO's thread pool, which runs the database work of FastAPI's routes
+THREADS = 40  # AnyIO's default thread pool (its CapacityLimiter), which runs the routes' database work
 
 logger = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)  # it says which dialect at every start; we say what changed
@@ -65,13 +65,14 @@ def shown(url: URL) -> str:
 def make_engine(url: URL) -> Engine:
     if is_sqlite(url):
         # A writer waits up to 30 s for another to finish rather than fail at once. As many pooled
-        # connections as the thread pool has threads: beyond 5 (the default), each request would
-        # open and close a connection of its own.
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=THREADS, max_overflow=0)
+        # connections as the thread pool has threads, and one the relay keeps: beyond 5 (the default),
+        # each request would open and close a connection of its own.
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=THREADS + 1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # pre_ping: a connection the server dropped (a restart) is replaced, not handed to a request.
-    return create_engine(url, pool_pre_ping=True)
+    # pre_ping: a connection the server dropped (a restart) is replaced, not handed to a request;
+    # a server that does not answer fails a connection in 5 s, not the system's minutes.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: object) -> None:  # noqa: ANN401 - the DBAPI connection

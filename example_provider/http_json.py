@@ -214,7 +214,7 @@ class AllowedHosts:
         self.allowed = frozenset(allowed_host_entry(entry) for entry in allowed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"} and ANY_HOST not in self.allowed:
+        if scope["type"] == "http" and ANY_HOST not in self.allowed:  # the app serves no websockets
             header = Headers(scope=scope).get("host", "")
             if host_name(header) not in self.allowed:
                 detail = f"the Host {header!r} is not one this server answers to: add it to ALLOWED_HOSTS"

@@ -21,20 +21,20 @@ from example_provider.fields import ProductId, Text
 from example_provider.models import OutboxRow, ProductRow
 
 
-class Product(BaseModel):
-    """A product of the catalogue, as the API serves it."""
+class ProductFields(BaseModel):
+    """A product but its id: what a replace sends, to the path that names the product."""
 
-    model_config = ConfigDict(frozen=True, from_attributes=True)
-
-    id: ProductId
     type: Text
     name: Text
     version: Text
 
 
-class ProductFields(BaseModel):
-    """A product but its id: what a replace sends, to the path that names the product."""
+class Product(BaseModel):
+    """A product of the catalogue, as the API serves it (its id first)."""
 
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: ProductId
     type: Text
     name: Text
     version: Text
@@ -64,8 +64,13 @@ def all_products(session: Session) -> list[Product]:
     return [Product.model_construct(**row) for row in rows]  # checked when written
 
 
+def _findable(product_id: str) -> bool:
+    """False for an id no product can have that PostgreSQL refuses even to look for (a NUL)."""
+    return "\x00" not in product_id
+
+
 def get_product(session: Session, product_id: str) -> Product | None:
-    if "\x00" in product_id:  # no product has one, and PostgreSQL refuses to look for it
+    if not _findable(product_id):
         return None
     row = session.execute(select(PRODUCTS).where(PRODUCTS.c.id == product_id)).mappings().first()
     return None if row is None else Product.model_construct(**row)
@@ -100,7 +105,7 @@ def delete_product(session: Session, product_id: str) -> Product:
     """Remove the product and store its DELETED event (the product as it was); `ProductNotFoundError` if none."""
     columns = (ProductRow.id, ProductRow.type, ProductRow.name, ProductRow.version)
     row = None
-    if "\x00" not in product_id:  # no product has one, and PostgreSQL refuses to look for it
+    if _findable(product_id):
         row = session.execute(delete(ProductRow).where(ProductRow.id == product_id).returning(*columns)).first()
     if row is None:
         session.rollback()

@@ -29,8 +29,8 @@ Params = Mapping[str, Any]
 StateValues = Mapping[str, Any]
 StateSetup = Callable[[Session, Params], StateValues | None]
 
-#: The product a state puts in place when the consumer's params do not say otherwise.
-DEFAULT_PRODUCT = Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1")
+#: The product a state puts in place when the consumer's params do not say otherwise: the seed's "10".
+DEFAULT_PRODUCT = SEED_PRODUCTS[1]
 
 
 class UnknownProviderStateError(LookupError):

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from example_provider import products
@@ -117,6 +117,16 @@ def add_verifier_endpoints(app: FastAPI, *, allow_non_loopback: bool) -> None:
         )
 
 
+def one_line(error: Exception) -> str:
+    """An error as one line; a pydantic error as its fields and reasons, never the input it refused."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False)
+        )
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def _change_state(session: Session, change: ProviderStateChange) -> dict[str, Any]:
     try:
         if change.action == "teardown":
@@ -130,7 +140,7 @@ def _change_state(session: Session, change: ProviderStateChange) -> dict[str, An
         products.restore_seed(session)
         session.commit()
         unknown = isinstance(error, UnknownProviderStateError)
-        detail = str(error) if unknown else f"provider state {change.state!r} failed: {error}"
+        detail = str(error) if unknown else f"provider state {change.state!r} failed: {one_line(error)}"
         logger.warning("%s; the seed is restored", detail)
         logger.debug("provider state %r (%s, params=%r)", change.state, change.action, change.params, exc_info=True)
         raise HTTPException(status_code=400, detail=detail) from None
@@ -142,6 +152,6 @@ def _message(session: Session, request: MessageRequest) -> ProductEvent:
         values = set_up_all(session, [(state.name, state.params) for state in request.provider_states])
         return message_for(request.description, str(values.get("id", DEFAULT_PRODUCT.id)), session)
     except (MessageError, UnknownProviderStateError, ValueError) as error:
-        raise HTTPException(status_code=400, detail=str(error)) from None
+        raise HTTPException(status_code=400, detail=one_line(error)) from None
     finally:
         session.rollback()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import URL
 
 from example_provider.app import create_app
 from example_provider.pipeline.server import serve_in_thread
@@ -92,8 +93,8 @@ def test_the_page_may_run_only_its_own_scripts_and_not_be_framed(page: httpx.Res
         assert f"'sha256-{digest}'" in script_sources
 
 
-def test_the_page_and_its_assets_are_open_with_an_api_token() -> None:
-    app = create_app(api_token=SecretStr("s3cr3t-api-token"))
+def test_the_page_and_its_assets_are_open_with_an_api_token(sqlite_database: URL) -> None:
+    app = create_app(sqlite_database, api_token=SecretStr("s3cr3t-api-token"))
     with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         assert client.get("/products").status_code == 401
         for path in ("/docs", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/openapi.json"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy.exc
 from fastapi import Depends, HTTPException
 from fastapi.testclient import TestClient
 from sqlalchemy import URL
@@ -293,3 +294,20 @@ def test_an_app_wide_dependency_guards_every_route(database: URL, session: Sessi
     assert (response.status_code, response.json()) == (403, {"detail": "denied"})
     assert stored(session) == SEED, "a route changed the data around the dependency"
     assert events_stored(session) == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlalchemy.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
+        sqlalchemy.exc.InternalError("UPDATE", {}, Exception("cannot execute UPDATE in a read-only transaction")),
+    ],
+    ids=["every pooled connection busy", "a read-only database after a failover"],
+)
+def test_a_database_that_cannot_serve_answers_503(sqlite_database: URL, error: Exception) -> None:
+    def failing() -> None:
+        raise error
+
+    with TestClient(create_app(sqlite_database, dependencies=[Depends(failing)]), base_url=LOCAL) as client:
+        response = client.get("/products")
+    assert (response.status_code, response.json()) == (503, {"detail": "the database is unavailable: try again"})

@@ -252,3 +252,16 @@ def test_a_state_set_up_is_not_seen_until_it_commits(database: URL, session: Ses
     finally:
         engine.dispose()
     assert stored(session) == [LEFTOVER], "a state set up without a commit was kept"
+
+
+def test_a_state_whose_params_make_no_product_fails_in_one_line_without_the_input(database: URL) -> None:
+    app = create_app(database, provider_states=True)
+    change = {"state": "a product exists", "params": {"id": ".not-an-id", "name": "secret-ish input"}}
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        response = client.post(PROVIDER_STATES_PATH, json=change)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert detail.startswith("provider state 'a product exists' failed: id: String should match pattern")
+    assert "\n" not in detail
+    assert ".not-an-id" not in detail
+    assert "errors.pydantic.dev" not in detail
