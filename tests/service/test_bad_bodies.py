@@ -16,7 +16,6 @@ from sqlalchemy import URL
 from sqlalchemy.orm import Session
 
 from example_provider.app import create_app
-from example_provider.db import make_engine
 from example_provider.http_json import JSON_UTF8, StrictJSONRoute
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.products import SEED_PRODUCTS, Product
@@ -53,14 +52,6 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def base_url(database: URL) -> Iterator[str]:
     with serve_in_thread(create_app(database, provider_states=True)) as url:
         yield url
-
-
-@pytest.fixture
-def session(database: URL) -> Iterator[Session]:
-    engine = make_engine(database)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.mark.parametrize("value", BAD_VALUES.values(), ids=BAD_VALUES.keys())
