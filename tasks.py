@@ -56,7 +56,7 @@ def verify(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     PACT_CONSUMER_VERSION_SELECTORS; PACT_DESCRIPTION, PACT_PROVIDER_STATE, PACT_PROVIDER_NO_STATE;
     PACT_BROKER_PUBLISH_VERIFICATION_RESULTS, GIT_COMMIT, GIT_BRANCH, BUILD_URL; API_TOKEN; VERIFY_DATABASE_URL.
     """
-    jobs.verify(read(PipelineSettings), read(ServerSettings).api_token)
+    jobs.verify(read(PipelineSettings), read(ServerSettings))
 
 
 @task(
@@ -171,7 +171,7 @@ def ci(c: Context) -> None:
     Settings: those of `verify`; DEPLOY_ENVIRONMENT, CAN_I_DEPLOY_RETRY_WHILE_UNKNOWN,
     CAN_I_DEPLOY_RETRY_INTERVAL, MAIN_BRANCH; PACT_CLI, PACT_BROKER_HTTP_RETRIES.
     """
-    jobs.ci(c, read(PipelineSettings), read(ServerSettings).api_token)
+    jobs.ci(c, read(PipelineSettings), read(ServerSettings))
 
 
 @task
@@ -180,7 +180,7 @@ def fake_ci(c: Context) -> None:
 
     Settings: those of `ci`, publishing forced on.
     """
-    jobs.ci(c, jobs.as_ci(read(PipelineSettings), webhook=False), read(ServerSettings).api_token)
+    jobs.ci(c, jobs.as_ci(read(PipelineSettings), webhook=False), read(ServerSettings))
 
 
 @task
@@ -191,7 +191,7 @@ def ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     PACT_BROKER_USERNAME and PACT_BROKER_PASSWORD; PACT_BROKER_PUBLISH_VERIFICATION_RESULTS, GIT_COMMIT,
     GIT_BRANCH, BUILD_URL; API_TOKEN.
     """
-    jobs.ci_webhook(read(PipelineSettings), read(ServerSettings).api_token)
+    jobs.ci_webhook(read(PipelineSettings), read(ServerSettings))
 
 
 @task
@@ -200,7 +200,7 @@ def fake_ci_webhook(c: Context) -> None:  # noqa: ARG001 - invoke passes the con
 
     Settings: those of `ci-webhook`, publishing forced on.
     """
-    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), webhook=True), read(ServerSettings).api_token)
+    jobs.ci_webhook(jobs.as_ci(read(PipelineSettings), webhook=True), read(ServerSettings))
 
 
 @task

@@ -11,12 +11,12 @@ import os
 
 from invoke.context import Context
 from invoke.runners import Result
-from pydantic import SecretStr
 
 from example_provider.pipeline import commands, webhook
 from example_provider.pipeline.broker import Credentials, broker_request, check_broker, require_broker_url
 from example_provider.pipeline.errors import PipelineError, read
 from example_provider.pipeline.settings import PipelineSettings
+from example_provider.settings import ServerSettings
 
 
 def _run(c: Context, command: commands.BrokerCommand, *, hide: bool = False) -> Result:
@@ -31,21 +31,21 @@ def _broker_step(c: Context, settings: PipelineSettings, command: commands.Broke
         raise PipelineError(msg)
 
 
-def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence: str = "") -> None:
-    """Verify the pacts the settings select against the app behind `api_token` (unset: a token of the run's own).
+def verify(settings: PipelineSettings, server: ServerSettings, consequence: str = "") -> None:
+    """Verify the pacts the settings select against the app as `server`'s settings run it (its API_TOKEN, if set).
 
     A `PipelineError`, saying why and then `consequence`, if that fails.
     """
     # Imported here: the app and pact-python load only for the jobs that verify (a task starts in half the time).
     from example_provider.pipeline import verifier  # noqa: PLC0415
 
-    verifier.verify(settings, api_token, consequence)
+    verifier.verify(settings, server, consequence)
 
 
-def ci(c: Context, settings: PipelineSettings, api_token: SecretStr | None) -> None:
+def ci(c: Context, settings: PipelineSettings, server: ServerSettings) -> None:
     """Verify (publishing when enabled), ask can-i-deploy, and deploy from the main branch only."""
     commands.check_ci(settings)
-    verify(settings, api_token, "; not asking can-i-deploy, nothing deployed")
+    verify(settings, server, "; not asking can-i-deploy, nothing deployed")
     print(f"== can-i-deploy {settings.pacticipant} {settings.git_commit} to {settings.deploy_environment}")
     _broker_step(c, settings, commands.can_i_deploy(settings), "can-i-deploy")
     decision = commands.deploy_decision(settings)
@@ -54,10 +54,10 @@ def ci(c: Context, settings: PipelineSettings, api_token: SecretStr | None) -> N
         deploy(c, settings)
 
 
-def ci_webhook(settings: PipelineSettings, api_token: SecretStr | None) -> None:
+def ci_webhook(settings: PipelineSettings, server: ServerSettings) -> None:
     """Verify only the pact at PACT_URL and publish the result; never deploy."""
     commands.check_webhook_build(settings)
-    verify(settings, api_token, "; the result tells the consumer")
+    verify(settings, server, "; the result tells the consumer")
     print("== webhook build: verified; no can-i-deploy and no deployment (the consumer's pipeline asks)")
 
 

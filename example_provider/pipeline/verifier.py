@@ -28,6 +28,7 @@ from example_provider.pipeline.output import forwarded_stdout
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.settings import PipelineSettings
+from example_provider.settings import ServerSettings
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
 
 
@@ -181,15 +182,18 @@ def run_verification(plan: VerificationPlan, base_url: str, api_token: SecretStr
     return outcome
 
 
-def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence: str = "") -> None:
-    """Verify the app, authentication on (`api_token`: the server's API_TOKEN), against the pacts the settings select.
+def verify(settings: PipelineSettings, server: ServerSettings, consequence: str = "") -> None:
+    """Verify the app as `server`'s settings run it, authentication on, against the pacts the settings select.
 
     Raises `PipelineError` before verifying anything when the settings or the pact source
     cannot be used, and when the verification fails: why, then `consequence`.
     """
     plan = plan_verification(settings)
+    if settings.verify_database_url and server.database_url and same_database(settings.verify_database_url, server):
+        msg = "VERIFY_DATABASE_URL: it names DATABASE_URL's database, whose rows the states would replace; name another"
+        raise PipelineError(msg)
     # The app as it runs, authentication on: with the server's API_TOKEN, or a token of this run's own.
-    api_token = api_token or SecretStr(secrets.token_urlsafe(32))
+    api_token = server.api_token or SecretStr(secrets.token_urlsafe(32))
     with forwarded_stdout():
         print(plan.describe(), flush=True)
         if plan.skipped:
@@ -205,6 +209,17 @@ def verify(settings: PipelineSettings, api_token: SecretStr | None, consequence:
         why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
         msg = f"{why} (see above){consequence}"
         raise PipelineError(msg)
+
+
+def same_database(url: SecretStr, server: ServerSettings) -> bool:
+    """Whether `url` names the server's own database (the same server and database name)."""
+    mine, theirs = database_url(url.get_secret_value()), server.database
+    return (mine.drivername, mine.host, mine.port, mine.database) == (
+        theirs.drivername,
+        theirs.host,
+        theirs.port,
+        theirs.database,
+    )
 
 
 @contextlib.contextmanager

@@ -44,7 +44,7 @@ def test_provider_honours_pacts() -> None:
     if not (settings.pact_url or settings.broker_url or settings.pact_dir):
         settings.pacticipant = BUNDLED_PROVIDER
     try:
-        verify(settings, load_settings(ServerSettings, no_env_file).api_token)
+        verify(settings, load_settings(ServerSettings, no_env_file))
     except PipelineError as error:
         pytest.fail(str(error), pytrace=False)
 

@@ -54,3 +54,17 @@ def test_an_unreachable_verify_database_url_is_one_line_without_its_password() -
     )
     assert "hunter2" not in verified.stdout + verified.stderr
     assert "Traceback" not in verified.stderr
+
+
+def test_verify_database_url_naming_the_servers_database_is_refused_before_anything_runs(postgres: Databases) -> None:
+    """The states delete rows: verification never runs on the server's data, however the URL is spelt."""
+    database = postgres.new()
+    server = database.render_as_string(hide_password=False)
+    spelt_otherwise = server.replace("postgresql+psycopg://", "postgresql://")
+    verified = _invoke_verify({"DATABASE_URL": server, "VERIFY_DATABASE_URL": spelt_otherwise})
+    assert verified.returncode == 1
+    assert verified.stderr.strip().splitlines()[-1] == (
+        "error: VERIFY_DATABASE_URL: it names DATABASE_URL's database, whose rows the states would replace; "
+        "name another"
+    )
+    assert "verifying" not in verified.stdout, "refused before the plan ran"
