@@ -24,41 +24,19 @@ from example_provider.db import make_engine
 from example_provider.events import ProductEvent, PublishError
 from example_provider.models import OutboxRow
 from example_provider.relay import Relay, active_relay, publish_pending
+from tests.service.recording import RecordingPublisher
 
 LOCAL = "http://127.0.0.1:8000"
 PIZZA = {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1"}
 
 
-class Recording:
-    """A publisher that keeps what it took; it fails while `failing` is set, with that message."""
-
-    def __init__(self) -> None:
-        self.events: list[ProductEvent] = []
-        self.failing = ""
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def publish(self, event: ProductEvent) -> None:
-        with self._lock:
-            self.calls += 1
-            if self.failing:
-                raise PublishError(self.failing)
-            self.events.append(event)
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[ProductEvent]:
-        deadline = time.monotonic() + timeout
-        while len(self.events) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.events
+@pytest.fixture
+def published() -> RecordingPublisher:
+    return RecordingPublisher()
 
 
 @pytest.fixture
-def published() -> Recording:
-    return Recording()
-
-
-@pytest.fixture
-def client(database: URL, published: Recording) -> Iterator[TestClient]:
+def client(database: URL, published: RecordingPublisher) -> Iterator[TestClient]:
     with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
         yield client
 
@@ -67,7 +45,7 @@ def _kinds(events: list[ProductEvent]) -> list[tuple[str, str]]:
     return [(event.product_id, event.contents["event"]) for event in events]
 
 
-def test_each_committed_write_is_published_once_in_order(client: TestClient, published: Recording) -> None:
+def test_each_committed_write_is_published_once_in_order(client: TestClient, published: RecordingPublisher) -> None:
     assert client.post("/products", json=PIZZA).status_code == 201
     assert client.post("/products", json=PIZZA).status_code == 409
     assert client.put("/products/27", json={**PIZZA, "version": "v2"}).status_code == 200
@@ -82,7 +60,7 @@ def test_each_committed_write_is_published_once_in_order(client: TestClient, pub
 
 
 def test_a_failing_publisher_holds_up_no_write_and_gets_every_event_once_it_recovers(
-    client: TestClient, published: Recording, caplog: pytest.LogCaptureFixture
+    client: TestClient, published: RecordingPublisher, caplog: pytest.LogCaptureFixture
 ) -> None:
     published.failing = "SNS could not take the product event (EndpointConnectionError)"
     with caplog.at_level(logging.INFO, logger="example_provider.relay"):
@@ -106,7 +84,7 @@ def test_a_hung_publisher_holds_up_no_write(database: URL) -> None:
     """The publisher never returns while the writes are made: had they waited for it, they would not answer."""
     released = threading.Event()
 
-    class Hung(Recording):
+    class Hung(RecordingPublisher):
         def publish(self, event: ProductEvent) -> None:
             self.calls += 1
             released.wait(30)
@@ -127,7 +105,7 @@ def test_a_hung_publisher_holds_up_no_write(database: URL) -> None:
 def test_a_relay_that_stops_between_publishing_and_marking_publishes_again_with_the_same_id(database: URL) -> None:
     """At least once: the publisher took the event, then the relay failed before marking it sent."""
 
-    class TakesThenFails(Recording):
+    class TakesThenFails(RecordingPublisher):
         def publish(self, event: ProductEvent) -> None:
             self.events.append(event)
             if len(self.events) == 1:
@@ -163,7 +141,7 @@ def test_only_one_relay_is_active_for_a_database(database: URL) -> None:
         engine.dispose()
 
 
-def test_the_relay_stops_with_the_app(database: URL, published: Recording) -> None:
+def test_the_relay_stops_with_the_app(database: URL, published: RecordingPublisher) -> None:
     with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
         relay: Relay = client.app.state.relay  # type: ignore[attr-defined]
         assert relay._thread.is_alive()
@@ -186,7 +164,9 @@ with DiesAtCommit(make_engine(database_url(sys.argv[1]))) as session:
 """
 
 
-def test_a_write_killed_before_its_commit_leaves_no_product_and_no_event(database: URL, published: Recording) -> None:
+def test_a_write_killed_before_its_commit_leaves_no_product_and_no_event(
+    database: URL, published: RecordingPublisher
+) -> None:
     """Nothing invented: the change and its event are one transaction, so kill -9 before COMMIT loses both."""
     url = database.render_as_string(hide_password=False)
     done = subprocess.run(
@@ -213,7 +193,9 @@ def _writes(client: TestClient, product_id: str) -> Callable[[], None]:
     return write
 
 
-def test_concurrent_writers_events_are_in_write_order_per_product(client: TestClient, published: Recording) -> None:
+def test_concurrent_writers_events_are_in_write_order_per_product(
+    client: TestClient, published: RecordingPublisher
+) -> None:
     threads = [threading.Thread(target=_writes(client, f"p{i}")) for i in range(5)]
     for thread in threads:
         thread.start()

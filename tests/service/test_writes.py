@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,10 +10,11 @@ from sqlalchemy import URL
 from sqlalchemy.orm import Session
 
 from example_provider.app import create_app
-from example_provider.events import EventKind, ProductEvent, product_event
+from example_provider.events import EventKind, product_event
 from example_provider.http_json import JSON_UTF8
 from example_provider.products import SEED_PRODUCTS, Product, get_product
 from example_provider.routes import MAX_BODY_BYTES
+from tests.service.recording import RecordingPublisher
 from tests.service.rows import stored
 from tests.service.stored_events import stored_events
 
@@ -23,23 +22,6 @@ PIZZA = Product(id="27", type="Pizza", name="Margharita", version="v1")
 TEN = Product(id="10", type="CREDIT_CARD", name="28 Degrees", version="v1")
 SEED = list(SEED_PRODUCTS)
 LOCAL = "http://127.0.0.1:8000"
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.events: list[ProductEvent] = []
-        self._lock = threading.Lock()
-
-    def publish(self, event: ProductEvent) -> None:
-        with self._lock:
-            self.events.append(event)
-
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[ProductEvent]:
-        """The events published once there are `count` of them (the relay publishes on its own thread)."""
-        deadline = time.monotonic() + timeout
-        while len(self.events) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.events)
 
 
 @pytest.fixture
