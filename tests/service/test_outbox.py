@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,17 +28,6 @@ from tests.service.recording import RecordingPublisher
 
 LOCAL = "http://127.0.0.1:8000"
 PIZZA = {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1"}
-
-
-@pytest.fixture
-def published() -> RecordingPublisher:
-    return RecordingPublisher()
-
-
-@pytest.fixture
-def client(database: URL, published: RecordingPublisher) -> Iterator[TestClient]:
-    with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
-        yield client
 
 
 def _kinds(events: list[ProductEvent]) -> list[tuple[str, str]]:

@@ -25,17 +25,6 @@ LOCAL = "http://127.0.0.1:8000"
 
 
 @pytest.fixture
-def published() -> RecordingPublisher:
-    return RecordingPublisher()
-
-
-@pytest.fixture
-def client(database: URL, published: RecordingPublisher) -> Iterator[TestClient]:
-    with TestClient(create_app(database, publisher=published), base_url=LOCAL) as client:
-        yield client
-
-
-@pytest.fixture
 def docs_client(sqlite_database: URL) -> Iterator[TestClient]:
     """For what the database has no part in: the OpenAPI document and the methods of a path."""
     with TestClient(create_app(sqlite_database), base_url=LOCAL) as client:
