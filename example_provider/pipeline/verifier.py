@@ -7,22 +7,18 @@ real uvicorn server on loopback. The negative controls use `run_verification`, t
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import secrets
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from pact import Verifier
 from pydantic import SecretStr
-from sqlalchemy import URL
 
 from example_provider.app import create_app
-from example_provider.db import DatabaseError, database_url, make_engine, migrate
 from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
+from example_provider.pipeline.database import refuse_the_servers_database, verification_database
 from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.output import forwarded_stdout
 from example_provider.pipeline.plan import VerificationPlan, plan_verification
@@ -189,9 +185,7 @@ def verify(settings: PipelineSettings, server: ServerSettings, consequence: str 
     cannot be used, and when the verification fails: why, then `consequence`.
     """
     plan = plan_verification(settings)
-    if settings.verify_database_url and server.database_url and same_database(settings.verify_database_url, server):
-        msg = "VERIFY_DATABASE_URL: it names DATABASE_URL's database, whose rows the states would replace; name another"
-        raise PipelineError(msg)
+    refuse_the_servers_database(settings.verify_database_url, server)
     # The app as it runs, authentication on: with the server's API_TOKEN, or a token of this run's own.
     api_token = server.api_token or SecretStr(secrets.token_urlsafe(32))
     with forwarded_stdout():
@@ -209,39 +203,6 @@ def verify(settings: PipelineSettings, server: ServerSettings, consequence: str 
         why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
         msg = f"{why} (see above){consequence}"
         raise PipelineError(msg)
-
-
-def same_database(url: SecretStr, server: ServerSettings) -> bool:
-    """Whether `url` names the server's own database (the same server and database name)."""
-    mine, theirs = database_url(url.get_secret_value()), server.database
-    return (mine.drivername, mine.host, mine.port, mine.database) == (
-        theirs.drivername,
-        theirs.host,
-        theirs.port,
-        theirs.database,
-    )
-
-
-@contextlib.contextmanager
-def verification_database(url: SecretStr | None) -> Iterator[URL]:
-    """The database verification runs on: never the server's, since the states replace its rows.
-
-    VERIFY_DATABASE_URL's, migrated, or else a fresh SQLite file, deleted afterwards.
-    """
-    if url is not None:
-        database = database_url(url.get_secret_value())
-        engine = make_engine(database)
-        try:
-            migrate(engine)
-        except DatabaseError as error:
-            msg = f"VERIFY_DATABASE_URL: {error}"
-            raise PipelineError(msg) from None
-        finally:
-            engine.dispose()
-        yield database
-        return
-    with tempfile.TemporaryDirectory(prefix="example-provider-verify-") as folder:
-        yield database_url(f"sqlite:///{folder}/verify.db")
 
 
 def check_pact_source(plan: VerificationPlan) -> None:
