@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from example_provider.events import ProductEvent, PublishError
 
@@ -26,7 +27,12 @@ class RecordingPublisher:
 
     def wait_for(self, count: int, timeout: float = 10) -> list[ProductEvent]:
         """The events taken once there are `count` of them (the relay publishes on its own thread)."""
-        deadline = time.monotonic() + timeout
-        while len(self.events) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(self.events) >= count, timeout)
         return list(self.events)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Return once `condition()` holds, or after `timeout` seconds: the caller asserts what it needs."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -24,7 +24,7 @@ from example_provider.db import make_engine
 from example_provider.events import ProductEvent, PublishError
 from example_provider.models import OutboxRow
 from example_provider.relay import Relay, active_relay, publish_pending
-from tests.service.recording import RecordingPublisher
+from tests.service.recording import RecordingPublisher, wait_until
 
 LOCAL = "http://127.0.0.1:8000"
 PIZZA = {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1"}
@@ -34,20 +34,13 @@ def _kinds(events: list[ProductEvent]) -> list[tuple[str, str]]:
     return [(event.product_id, event.contents["event"]) for event in events]
 
 
-def _wait_until_sent(client: TestClient, timeout: float = 10) -> None:
-    """The relay marks an event sent just after the publisher took it: wait for the outbox to empty."""
-    deadline = time.monotonic() + timeout
-    while client.get("/outbox").json()["unsent"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def test_each_committed_write_is_published_once_in_order(client: TestClient, published: RecordingPublisher) -> None:
     assert client.post("/products", json=PIZZA).status_code == 201
     assert client.post("/products", json=PIZZA).status_code == 409
     assert client.put("/products/27", json={**PIZZA, "version": "v2"}).status_code == 200
     assert client.put("/products/99", json={**PIZZA, "id": "99"}).status_code == 404
     assert client.delete("/products/27").status_code == 204
-    _wait_until_sent(client)
+    wait_until(lambda: client.get("/outbox").json()["unsent"] == 0)  # marked sent just after publishing
     events = published.events
     assert _kinds(events) == [("27", "CREATED"), ("27", "UPDATED"), ("27", "DELETED")]
     assert len({event.event_id for event in events}) == 3
@@ -69,9 +62,7 @@ def test_a_failing_publisher_holds_up_no_write_and_gets_every_event_once_it_reco
         assert backlog["oldest_unsent_seconds"] > 0
         published.failing = ""
         events = published.wait_for(5)
-        deadline = time.monotonic() + 10  # the relay logs its recovery after marking the last event sent
-        while "product events are published again" not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: "product events are published again" in caplog.text)  # logged after marking sent
     assert _kinds(events) == [(f"p{i}", "CREATED") for i in range(5)]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     failure = "SNS could not take the product event (EndpointConnectionError)"
