@@ -58,19 +58,20 @@ SEED_PRODUCTS: tuple[Product, ...] = (
 PRODUCTS = ProductRow.__table__
 
 
+# Reads are Core queries, built once: rows, not ORM objects, and building a statement on each request
+# cost as much as running it (benchmarks/README.md).
+_ALL = select(PRODUCTS).order_by(PRODUCTS.c.id)
+_BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("id"))
+
+
 def all_products(session: Session) -> list[Product]:
-    """Every product, in id order. Reads are Core queries: rows, not ORM objects, for speed (benchmarks/README.md)."""
-    rows = session.execute(select(PRODUCTS).order_by(PRODUCTS.c.id)).mappings()
-    return [Product.model_construct(**row) for row in rows]  # checked when written
+    """Every product, in id order."""
+    return [Product.model_construct(**row) for row in session.execute(_ALL).mappings()]  # checked when written
 
 
 def _findable(product_id: str) -> bool:
     """False for an id no product can have that PostgreSQL refuses even to look for (a NUL)."""
     return "\x00" not in product_id
-
-
-# Built once: building the statement on each request cost as much as running it (benchmarks/README.md).
-_BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("id"))
 
 
 def get_product(session: Session, product_id: str) -> Product | None:
