@@ -58,8 +58,8 @@ SEED_PRODUCTS: tuple[Product, ...] = (
 PRODUCTS = ProductRow.__table__
 
 
-# Reads are Core queries, built once: rows, not ORM objects, and building a statement on each request
-# cost as much as running it (benchmarks/README.md).
+# Reads are Core queries (rows, not ORM objects), built once: for one product, building the statement
+# on each request cost as much as running it (benchmarks/README.md).
 _ALL = select(PRODUCTS).order_by(PRODUCTS.c.id)
 _BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("id"))
 
