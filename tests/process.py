@@ -17,9 +17,11 @@ from pathlib import Path
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.server import wait_until_answering
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+from tests.forked import Forked
 from tests.pacts import FIXTURE_PROVIDER
 
 CONSOLE_SCRIPT = str(Path(sys.executable).with_name("example-provider"))
+INVOKE = str(Path(sys.executable).with_name("invoke"))
 PACT_CLI = str(Path(sys.executable).with_name("pact"))
 _LISTENING = re.compile(r"Uvicorn running on (http://\S+:\d+)")
 
@@ -27,7 +29,7 @@ _LISTENING = re.compile(r"Uvicorn running on (http://\S+:\d+)")
 @dataclass
 class ProviderProcess:
     base_url: str
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[str] | Forked
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -47,29 +49,29 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @contextlib.contextmanager
 def run_provider(
-    *args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] = (CONSOLE_SCRIPT,)
+    *args: str, env: Mapping[str, str] | None = None, command: tuple[str, ...] | None = None
 ) -> Iterator[ProviderProcess]:
     """Run the server with `--port 0` and yield once it answers; its output is collected.
 
-    It runs in an empty folder, as its database's: the server reads `.env` from its working folder, and the
-    developer's is not for tests. Its database is a fresh SQLite file unless `env` names a DATABASE_URL.
+    It is the console script forked from the preloaded libraries (`tests.forked`) unless `command` names
+    an executable to start, such as `(CONSOLE_SCRIPT,)` itself. It runs in an empty folder, as its
+    database's: the server reads `.env` from its working folder, and the developer's is not for tests.
+    Its database is a fresh SQLite file unless `env` names a DATABASE_URL.
     """
     with tempfile.TemporaryDirectory(prefix="example-provider-test-") as folder:
-        env = {"DATABASE_URL": f"sqlite:///{folder}/catalogue.db", **(env or {})}
-        with _running([*command, "--port", "0", *args], env, cwd=folder) as provider:
+        env = clean_env({"DATABASE_URL": f"sqlite:///{folder}/catalogue.db", **(env or {})})
+        argv = [*(command or (CONSOLE_SCRIPT,)), "--port", "0", *args]
+        process = (
+            subprocess.Popen(argv, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if command
+            else Forked(argv, env, folder)
+        )
+        with _running(process) as provider:
             yield provider
 
 
 @contextlib.contextmanager
-def _running(command: list[str], env: Mapping[str, str], cwd: str) -> Iterator[ProviderProcess]:
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=clean_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def _running(process: subprocess.Popen[str] | Forked) -> Iterator[ProviderProcess]:
     lines: list[str] = []
     found = threading.Event()
     base_url: list[str] = []

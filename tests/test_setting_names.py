@@ -13,16 +13,16 @@ import pytest
 from example_provider.pipeline import errors
 from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import PACT_TOOL_VARIABLES, ServerSettings, SettingsError, known_variables, load_settings
+from tests import forked
 from tests.pacts import FIXTURE_PACTS, JS_PROVIDER
-from tests.process import CONSOLE_SCRIPT, clean_env
+from tests.process import CONSOLE_SCRIPT, INVOKE, clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
-INVOKE = str(Path(sys.executable).with_name("invoke"))
 
 
 def test_a_misspelt_pact_variable_stops_invoke_verify_naming_the_setting_meant() -> None:
     env = clean_env({"PACT_BROKER_PUBLISH_VERIFICATION_RESULT": "true"})
-    run = subprocess.run([INVOKE, "verify"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    run = forked.run([INVOKE, "verify"], env=env, cwd=ROOT, timeout=60)
     assert (run.returncode, run.stdout) == (1, "")
     meant = "did you mean PACT_BROKER_PUBLISH_VERIFICATION_RESULTS? (docs/pipeline.md lists them all)"
     assert run.stderr.splitlines() == [
@@ -32,9 +32,7 @@ def test_a_misspelt_pact_variable_stops_invoke_verify_naming_the_setting_meant()
 
 def test_a_misspelt_key_in_dotenv_stops_the_server_naming_the_setting_meant(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("PROT=8022\n", encoding="utf-8")
-    run = subprocess.run(
-        [CONSOLE_SCRIPT], cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=30, check=False
-    )
+    run = forked.run([CONSOLE_SCRIPT], env=clean_env(), cwd=tmp_path, timeout=30)
     assert (run.returncode, run.stdout) == (1, "")
     [line] = run.stderr.splitlines()
     assert line.startswith("example-provider: .env: PROT is not a setting; did you mean PORT?")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,10 @@ from example_provider.pipeline.plan import VerificationPlan, plan_verification
 from example_provider.pipeline.settings import PipelineSettings
 from example_provider.pipeline.verifier import run_verification, verify
 from example_provider.settings import ServerSettings, load_settings
+from tests import forked
 from tests.contract.conftest import API_TOKEN
 from tests.pacts import BUNDLED_PROVIDER, FIXTURE_PROVIDER, JS_PROVIDER
-from tests.process import clean_env
+from tests.process import INVOKE, clean_env
 
 FIXTURES = Path(__file__).parent / "pacts"
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,9 +178,7 @@ def test_invoke_verify_with_api_token_never_prints_it(pacts: str) -> None:
     token = "api-token-7c1e-never-print-me"  # noqa: S105 - a test value, checked never to appear
     provider = BUNDLED_PROVIDER if pacts == "pacts" else FIXTURE_PROVIDER
     env = clean_env({"API_TOKEN": token, "PACT_DIR": str(ROOT / pacts), "PACTICIPANT": provider})
-    run = subprocess.run(
-        [sys.executable, "-m", "invoke", "verify"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    run = forked.run([INVOKE, "verify"], env=env, cwd=ROOT, timeout=120)
     assert run.returncode == (0 if pacts == "pacts" else 1), run.stdout + run.stderr
     assert "Verifying a pact between" in run.stdout
     assert token not in run.stdout + run.stderr
@@ -246,14 +243,7 @@ def test_a_filter_with_publishing_is_refused_before_anything_is_verified() -> No
         "PACT_BROKER_BASE_URL": "http://127.0.0.1:9",
         "GIT_COMMIT": "abc",
     }
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("invoke")), "--search-root", str(ROOT), "verify"],
-        env=clean_env(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = forked.run([INVOKE, "--search-root", str(ROOT), "verify"], env=clean_env(env), cwd=ROOT, timeout=60)
     assert done.returncode == 1
     assert done.stdout == ""
     [line] = done.stderr.splitlines()

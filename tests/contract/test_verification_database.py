@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from sqlalchemy import inspect
 
 from example_provider.db import make_engine
+from tests import forked
 from tests.postgres import Databases
-from tests.process import clean_env, run_provider
+from tests.process import INVOKE, clean_env, run_provider
 
 ROOT = Path(__file__).resolve().parents[2]
-INVOKE = str(Path(sys.executable).with_name("invoke"))
 PIZZA = {"id": "27", "type": "Pizza", "name": "Margharita", "version": "v1"}
 
 
 def _invoke_verify(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [INVOKE, "verify"], cwd=ROOT, env=clean_env(env), capture_output=True, text=True, timeout=300, check=False
-    )
+    return forked.run([INVOKE, "verify"], env=clean_env(env), cwd=ROOT, timeout=300)
 
 
 def test_verify_migrates_and_uses_verify_database_url(postgres: Databases) -> None:

@@ -34,6 +34,7 @@ from pydantic import SecretStr
 from example_provider.pipeline.broker import Credentials
 from example_provider.pipeline.docs import environment_variables
 from example_provider.pipeline.plan import BUNDLED_PACTS
+from tests import forked
 from tests.pacts import BUNDLED_PROVIDER
 from tests.scenarios.broker_api import BrokerApi
 from tests.scenarios.broker_double import BrokerDouble, running_broker
@@ -115,7 +116,7 @@ class Pipeline:
         return f"{name}-{self.suffix}"
 
     def task(self, *args: str, **extra_env: str) -> Run:
-        """`invoke <args>` as a user runs it, from a directory with no .env."""
+        """`invoke <args>` as a user runs it, from a directory with no .env (forked: `tests.forked`)."""
         return self._run([INVOKE, "--search-root", str(ROOT), *args], extra_env)
 
     def pact(self, *args: str, without_env: tuple[str, ...] = ()) -> Run:
@@ -124,14 +125,12 @@ class Pipeline:
 
     def _run(self, argv: list[str], extra_env: Mapping[str, str], without_env: tuple[str, ...] = ()) -> Run:
         env = {key: value for key, value in {**self.env, **extra_env}.items() if key not in without_env}
-        completed = subprocess.run(
-            argv,
-            cwd=self.workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TASK_TIMEOUT,
-            check=False,
+        completed = (
+            forked.run(argv, env=env, cwd=self.workdir, timeout=TASK_TIMEOUT)
+            if argv[0] == INVOKE
+            else subprocess.run(
+                argv, cwd=self.workdir, env=env, capture_output=True, text=True, timeout=TASK_TIMEOUT, check=False
+            )
         )
         run = Run(
             tuple(argv[3:] if argv[0] == INVOKE else argv[1:]),

@@ -16,13 +16,18 @@ from example_provider.app import check_exposure
 from example_provider.cli import _parser
 from example_provider.settings import ServerSettings, SettingsError, load_settings
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
+from tests import forked
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 
 SECRET = "s3cr3t-token-value"  # noqa: S105 - a marker to look for in output
 
 
 def test_serves_the_api() -> None:
-    with run_provider() as provider, urllib.request.urlopen(provider.base_url + "/products", timeout=5) as response:  # noqa: S310
+    """The installed console script itself: every other test forks it from preloaded libraries."""
+    with (
+        run_provider(command=(CONSOLE_SCRIPT,)) as provider,
+        urllib.request.urlopen(provider.base_url + "/products", timeout=5) as response,  # noqa: S310
+    ):
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
         products = json.load(response)
     assert {"id": "10", "type": "CREDIT_CARD", "name": "28 Degrees", "version": "v1"} in products
@@ -86,15 +91,7 @@ def test_flags_override_settings() -> None:
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The command in an empty folder: the server reads `.env` from its working folder, and yours is not for tests."""
     with tempfile.TemporaryDirectory() as workdir:
-        return subprocess.run(
-            [CONSOLE_SCRIPT, *args],
-            cwd=workdir,
-            env=clean_env(env),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        return forked.run([CONSOLE_SCRIPT, *args], env=clean_env(env), cwd=workdir, timeout=30)
 
 
 @pytest.mark.parametrize(

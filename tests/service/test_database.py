@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +23,8 @@ from sqlalchemy import URL
 
 from example_provider.db import make_engine, migrate
 from example_provider.models import Base
+from tests import forked
+from tests.forked import Forked
 from tests.postgres import Databases
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 from tests.servers import TcpProxy
@@ -34,9 +37,8 @@ def _env(database: URL, **extra: str) -> dict[str, str]:
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CONSOLE_SCRIPT, *args], env=clean_env(env), capture_output=True, text=True, timeout=60, check=False
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        return forked.run([CONSOLE_SCRIPT, *args], env=clean_env(env), cwd=folder, timeout=60)
 
 
 def _product(index: int) -> dict[str, str]:
@@ -200,22 +202,21 @@ def test_migrate_relay_and_help_never_show_the_password(command: str) -> None:
         assert "DATABASE_URL: the database at postgresql+psycopg://user:***@127.0.0.1:1/db cannot be used" in line
 
 
-def test_the_relay_has_a_process_of_its_own(postgres: Databases) -> None:
+def test_the_relay_has_a_process_of_its_own(postgres: Databases, tmp_path: Path) -> None:
     """Servers with RELAY_ENABLED=false store events; `example-provider relay` publishes them (to its log)."""
     env = _env(postgres.new())
     with run_provider(env={**env, "RELAY_ENABLED": "false"}) as server:
         assert httpx.post(server.base_url + "/products", json=PIZZA).status_code == 201
         time.sleep(0.3)
         assert httpx.get(server.base_url + "/outbox").json()["unsent"] == 1, "the server relays nothing"
-        relay = subprocess.Popen(
-            [CONSOLE_SCRIPT, "relay"], env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        relay = Forked([CONSOLE_SCRIPT, "relay"], clean_env(env), tmp_path)
         try:
             deadline = time.monotonic() + 15
             while httpx.get(server.base_url + "/outbox").json()["unsent"] and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
             relay.terminate()
-            output, _ = relay.communicate(timeout=15)
+            relay.wait(15)
+        output = relay.stdout.read()
     assert relay.returncode == 0, output
     assert '"event": "CREATED"' in output
