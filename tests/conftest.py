@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,15 +55,23 @@ def postgres() -> Iterator[Databases]:
         databases.close()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated and seeded once per test process, for `database` to copy."""
+    path = tmp_path_factory.mktemp("template") / "catalogue.db"
+    engine = make_engine(database_url(f"sqlite:///{path}"))
+    migrate(engine)
+    engine.dispose()  # the last connection's close folds the write-ahead log into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> URL:
-    """A fresh, migrated and seeded database: an SQLite file, then a PostgreSQL database."""
+    """A fresh, migrated and seeded database: an SQLite file, then a PostgreSQL database (both copies of one
+    migrated at the start)."""
     if request.param == "sqlite":
-        url = database_url(f"sqlite:///{tmp_path / 'catalogue.db'}")
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        return url
+        copy = shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "catalogue.db")
+        return database_url(f"sqlite:///{copy}")
     databases: Databases = request.getfixturevalue("postgres")
     return databases.new()
 
