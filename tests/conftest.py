@@ -66,14 +66,17 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> URL:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[URL]:
     """A fresh, migrated and seeded database: an SQLite file, then a PostgreSQL database (both copies of one
-    migrated at the start)."""
+    migrated at the start; the PostgreSQL one is dropped afterwards)."""
     if request.param == "sqlite":
         copy = shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "catalogue.db")
-        return database_url(f"sqlite:///{copy}")
+        yield database_url(f"sqlite:///{copy}")
+        return
     databases: Databases = request.getfixturevalue("postgres")
-    return databases.new()
+    url = databases.new()
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture

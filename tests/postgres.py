@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for the tests, on a free loopback port, or the one DATABASE_TEST_URL names.
 
 Debian's `postgresql` binaries (`initdb`, `pg_ctl`), run as the `postgres` user when the tests
-run as root (initdb refuses root), with fsync off: the data is thrown away at the end.
+run as root (initdb refuses root), with fsync off and the data in RAM where the machine has room
+(creating a database took 110 ms on disk, 24 ms there): it is thrown away at the end.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ def _binaries() -> Path:
     return Path(found).parent
 
 
+def _data_folder() -> Path:
+    """A new folder in /dev/shm when it has room for the suite's databases, else in the temporary folder."""
+    shm = Path("/dev/shm")  # noqa: S108 - a folder of our own, made by mkdtemp
+    in_ram = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 4 * 2**30
+    return Path(tempfile.mkdtemp(prefix="example-provider-pg-", dir=shm if in_ram else None))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,7 +55,7 @@ def postgres_server() -> Iterator[URL]:
         return
     binaries = _binaries()
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    folder = Path(tempfile.mkdtemp(prefix="example-provider-pg-"))
+    folder = _data_folder()
     if as_postgres:
         shutil.chown(folder, "postgres")
     data, port = folder / "data", _free_port()
@@ -56,7 +64,10 @@ def postgres_server() -> Iterator[URL]:
         subprocess.run([*as_postgres, *args], check=True, capture_output=True, timeout=60)
 
     run(binaries / "initdb", "-A", "trust", "-U", "postgres", "-D", data)
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c full_page_writes=off"
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} "
+        "-c fsync=off -c full_page_writes=off -c max_wal_size=128MB"
+    )
     run(binaries / "pg_ctl", "-D", data, "-o", options, "-l", folder / "log", "-w", "start")
     try:
         yield URL.create("postgresql+psycopg", username="postgres", host="127.0.0.1", port=port, database="postgres")
@@ -84,6 +95,11 @@ class Databases:
         with self._admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
         return self.server.set(database=name)
+
+    def drop(self, database: URL) -> None:
+        """Drop a database `new` made, once the test is done with it (ending any connection still open)."""
+        with self._admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{database.database}" WITH (FORCE)'))
 
     def close(self) -> None:
         self._admin.dispose()
