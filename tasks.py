@@ -44,7 +44,8 @@ def test(c: Context, k: str = "", workers: int = 4) -> None:
     read(PipelineSettings)  # a bad setting stops here, in one line, before pytest starts
     read(ServerSettings)
     selection = f" -k {shlex.quote(k)}" if k else ""
-    c.run(f"{PYTHON} -m pytest -n {workers} {shlex.quote(str(ROOT / 'tests'))}{selection}")
+    # worksteal: a worker that runs out takes tests queued for another, so the slow ones do not end the run alone
+    c.run(f"{PYTHON} -m pytest -n {workers} --dist worksteal {shlex.quote(str(ROOT / 'tests'))}{selection}")
 
 
 @task
