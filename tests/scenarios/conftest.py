@@ -314,7 +314,11 @@ def double(pipeline: Pipeline) -> BrokerDouble:
 
 @pytest.fixture
 def production(pipeline: Pipeline) -> Pipeline:
-    """A broker with this test's production environment, created the way a self-hosted broker's owner would."""
-    run = pipeline.task("create-environment")
+    """A broker with this test's production environment, created the way a self-hosted broker's owner would:
+    with the pact CLI (`invoke create-environment` has tests of its own)."""
+    run = pipeline.pact(
+        "broker", "create-environment", "--name", pipeline.environment, "--display-name", pipeline.environment,
+        "--production",
+    )  # fmt: skip
     assert run.returncode == 0, run.output
     return pipeline
