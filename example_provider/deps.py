@@ -1,10 +1,11 @@
 """The routes' dependencies: the database, and the relay to wake after a write.
 
 A route is `async def` and makes one trip to the thread pool for its database work:
-`await database.run(products.get_product, product_id)` opens a `Session` in a worker thread,
-calls the function with it, and closes it there. The blocking calls never run on the event
-loop, and a request pays for one thread hop rather than one per sync dependency and route
-(benchmarks/README.md measures the difference).
+`await database.run(products.replace, product)` opens a `Session` in a worker thread, calls the
+function with it, and closes it there; `await database.read(products.get_product, product_id)`
+does the same with a pooled connection, all a read needs, which costs less than a session. The
+blocking calls never run on the event loop, and a request pays for one thread hop rather than
+one per sync dependency and route (benchmarks/README.md measures the difference).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 class Database:
-    """Runs database work in a session of its own, in the thread pool."""
+    """Runs database work in a session (or, for a read, a connection) of its own, in the thread pool."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -34,6 +35,14 @@ class Database:
     async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work(session, *args, **kwargs)` in a worker thread, with a session that is closed after it."""
         return await run_in_threadpool(self._in_session, lambda session: work(session, *args, **kwargs))
+
+    async def read(self, query: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`query(connection, *args, **kwargs)` in a worker thread, on a pooled connection returned after it."""
+        return await run_in_threadpool(self._on_connection, lambda connection: query(connection, *args, **kwargs))
+
+    def _on_connection(self, query: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as connection:  # returned to the pool, its transaction rolled back
+            return query(connection)
 
     def _in_session(self, work: Callable[[Session], T]) -> T:
         session = Session(self.engine)

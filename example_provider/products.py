@@ -1,4 +1,5 @@
-"""The product domain: the `Product` the API serves, and the catalogue's reads and writes through a `Session`.
+"""The product domain: the `Product` the API serves, the catalogue's reads (a connection or a session will do),
+and its writes through a `Session`.
 
 Each write changes the product's row and stores its event in the outbox in one transaction, and
 commits: the change and its event exist together or not at all (`relay.py` publishes the event).
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,9 +65,9 @@ _ALL = select(PRODUCTS).order_by(PRODUCTS.c.id)
 _BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("id"))
 
 
-def all_products(session: Session) -> list[Product]:
+def all_products(reader: Connection | Session) -> list[Product]:
     """Every product, in id order."""
-    return [Product.model_construct(**row) for row in session.execute(_ALL).mappings()]  # checked when written
+    return [Product.model_construct(**row) for row in reader.execute(_ALL).mappings()]  # checked when written
 
 
 def _findable(product_id: str) -> bool:
@@ -74,10 +75,10 @@ def _findable(product_id: str) -> bool:
     return "\x00" not in product_id
 
 
-def get_product(session: Session, product_id: str) -> Product | None:
+def get_product(reader: Connection | Session, product_id: str) -> Product | None:
     if not _findable(product_id):
         return None
-    row = session.execute(_BY_ID, {"id": product_id}).mappings().first()
+    row = reader.execute(_BY_ID, {"id": product_id}).mappings().first()
     return None if row is None else Product.model_construct(**row)
 
 

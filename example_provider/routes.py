@@ -1,5 +1,5 @@
 """The product API's routes. Reads and writes go through `products.py`, one trip to the thread pool each
-(`deps.Database.run`); a write wakes the relay once it has committed."""
+(`deps.Database.read` and `run`); a write wakes the relay once it has committed."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ CATALOGUE = TypeAdapter(list[Product])
 @router.get("/products", tags=["products"], response_model=list[Product], responses={503: UNAVAILABLE})
 async def list_products(database: DatabaseDep) -> Response:
     """Every product in the catalogue."""
-    return JSONBytes(CATALOGUE.dump_json(await database.run(products.all_products)))
+    return JSONBytes(CATALOGUE.dump_json(await database.read(products.all_products)))
 
 
 ONE_PRODUCT: dict[str, Any] = {"response_model": Product, "responses": {404: NOT_FOUND, 503: UNAVAILABLE}}
@@ -73,7 +73,7 @@ ONE_PRODUCT: dict[str, Any] = {"response_model": Product, "responses": {404: NOT
 @router.get("/products/{product_id}", tags=["products"], **ONE_PRODUCT)
 async def get_product(product_id: str, database: DatabaseDep) -> Response:
     """One product by id."""
-    product = await database.run(products.get_product, product_id)
+    product = await database.read(products.get_product, product_id)
     if product is None:
         raise _not_found(product_id)
     return JSONBytes(product.model_dump_json())
