@@ -1,7 +1,7 @@
 """This virtualenv's console scripts (`invoke`, `example-provider`) in processes that skip Python's start-up.
 
-A fresh `invoke` or `example-provider` spends about a second importing FastAPI, SQLAlchemy,
-pact-python and boto3 before any of our code runs, and the suite starts a couple of hundred.
+A fresh `invoke` or `example-provider` spends longer importing FastAPI, SQLAlchemy, pact-python
+and boto3 than most tests take, and the suite starts a couple of hundred (benchmarks/README.md).
 A multiprocessing forkserver imports those libraries and this project's modules once; each
 command is then a new process forked from it, which runs the console script's own entry point
 with its own arguments, environment, folder, output, pid and exit code. Nothing preloaded reads
@@ -118,11 +118,12 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Like `subprocess.run(argv, capture_output=True, text=True, timeout=timeout)` of the console script."""
     process = Forked(argv, env, cwd, separate_stderr=True)
+    assert process.stderr is not None
     streams = [process.stdout, process.stderr]
     read: list[str] = ["", ""]
 
     def drain(index: int) -> None:
-        with streams[index] as stream:  # type: ignore[union-attr]
+        with streams[index] as stream:
             read[index] = stream.read()
 
     readers = [threading.Thread(target=drain, args=(index,), daemon=True) for index in (0, 1)]

@@ -1,8 +1,9 @@
 """A throwaway PostgreSQL server for the tests, on a free loopback port, or the one DATABASE_TEST_URL names.
 
 Debian's `postgresql` binaries (`initdb`, `pg_ctl`), run as the `postgres` user when the tests
-run as root (initdb refuses root), with fsync off and the data in RAM where the machine has room
-(creating a database took 110 ms on disk, 24 ms there): it is thrown away at the end.
+run as root (initdb refuses root), with fsync off, a small write-ahead log, and the data in RAM
+where the machine has room (databases are made much faster there; benchmarks/README.md): it is
+thrown away at the end.
 """
 
 from __future__ import annotations

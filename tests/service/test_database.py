@@ -24,7 +24,6 @@ from sqlalchemy import URL
 from example_provider.db import make_engine, migrate
 from example_provider.models import Base
 from tests import forked
-from tests.forked import Forked
 from tests.postgres import Databases
 from tests.process import CONSOLE_SCRIPT, clean_env, run_provider
 from tests.servers import TcpProxy
@@ -209,7 +208,7 @@ def test_the_relay_has_a_process_of_its_own(postgres: Databases, tmp_path: Path)
         assert httpx.post(server.base_url + "/products", json=PIZZA).status_code == 201
         time.sleep(0.3)
         assert httpx.get(server.base_url + "/outbox").json()["unsent"] == 1, "the server relays nothing"
-        relay = Forked([CONSOLE_SCRIPT, "relay"], clean_env(env), tmp_path)
+        relay = forked.Forked([CONSOLE_SCRIPT, "relay"], clean_env(env), tmp_path)
         try:
             deadline = time.monotonic() + 15
             while httpx.get(server.base_url + "/outbox").json()["unsent"] and time.monotonic() < deadline:
