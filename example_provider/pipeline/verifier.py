@@ -8,6 +8,7 @@ real uvicorn server on loopback. The negative controls use `run_verification`, t
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -26,6 +27,19 @@ from example_provider.pipeline.server import serve_in_thread
 from example_provider.pipeline.settings import PipelineSettings
 from example_provider.settings import ServerSettings
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH
+
+
+def forward_only_warnings() -> None:
+    """Forward the verifier's warnings and errors to `logging`, not its INFO events, unless `pact.ffi` has a level.
+
+    pact-python forwards INFO by default: several events an interaction, which nothing here shows and
+    which cost the verifier time (benchmarks/README.md).
+    """
+    if logging.getLogger("pact.ffi").level == logging.NOTSET:
+        logging.getLogger("pact.ffi").setLevel(logging.WARNING)
+
+
+forward_only_warnings()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -9,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pact.logging import forwarding_level
 
 from example_provider.pipeline.output import forwarded_stdout
+from example_provider.pipeline.verifier import forward_only_warnings
 from tests.pacts import BUNDLED_PROVIDER, FIXTURE_PACTS, FIXTURE_PROVIDER
 from tests.process import clean_env
 
@@ -30,6 +33,15 @@ def test_an_unknown_state_is_one_line_without_a_traceback(tmp_path: Path) -> Non
     lines = [line for line in output.splitlines() if "unknown provider state" in line]
     assert len(lines) == 1, output
     assert lines[0].startswith("unknown provider state 'a product with ID 99 is on sale': add it to "), output
+
+
+def test_the_verifier_forwards_its_warnings_not_its_info_events_unless_you_set_a_level(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert forwarding_level() == logging.WARNING  # set when the pipeline's verifier module was imported
+    monkeypatch.setattr(logging.getLogger("pact.ffi"), "level", logging.DEBUG)
+    forward_only_warnings()
+    assert forwarding_level() == logging.DEBUG
 
 
 def test_invoke_verify_piped_into_head_exits_cleanly() -> None:
