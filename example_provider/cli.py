@@ -20,7 +20,7 @@ from example_provider.app import check_exposure, events_publisher
 from example_provider.db import DatabaseError, check_schema, is_sqlite, make_engine, migrate, prepare, shown
 from example_provider.hosts import LOOPBACK_HOSTS
 from example_provider.relay import Relay
-from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES, WEBSOCKETS
 from example_provider.settings import ServerSettings, SettingsError, env_name, load_settings
 from example_provider.verifier_endpoints import MESSAGES_PATH, PROVIDER_STATES_PATH, is_loopback
 
@@ -111,6 +111,7 @@ def serve(settings: ServerSettings, overrides: dict[str, Any]) -> None:
         access_log=settings.access_log,
         http=HTTP_PARSER,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        ws=WEBSOCKETS,
     )
 
 

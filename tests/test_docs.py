@@ -17,7 +17,7 @@ from invoke.exceptions import Exit
 from example_provider.pipeline import docs as docs_module
 from example_provider.pipeline.docs import env_example, rendered_docs, settings_table, stale_docs, write_docs
 from example_provider.pipeline.settings import PipelineSettings
-from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES, WEBSOCKETS
 from example_provider.settings import PACT_TOOL_VARIABLES, known_variables
 from tests.process import clean_env
 
@@ -185,6 +185,7 @@ def test_the_adoption_guide_is_linked_and_names_real_files_and_tasks() -> None:
 
 
 def test_the_deployment_docs_give_uvicorn_the_servers_options() -> None:
-    """Whoever starts the app with the `uvicorn` command gets the header limit `example-provider` has."""
+    """Whoever starts the app with the `uvicorn` command gets the options `example-provider` has."""
     deployment = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
-    assert f"--http {HTTP_PARSER} --h11-max-incomplete-event-size {MAX_HEADER_BYTES}" in deployment
+    options = f"--http {HTTP_PARSER} --h11-max-incomplete-event-size {MAX_HEADER_BYTES} --ws {WEBSOCKETS}"
+    assert options in deployment

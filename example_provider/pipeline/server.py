@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
-from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES
+from example_provider.server_options import HTTP_PARSER, MAX_HEADER_BYTES, WEBSOCKETS
 
 LOOPBACK = "127.0.0.1"
 
@@ -54,6 +54,7 @@ def serve_in_thread(app: ASGIApp, ready_path: str = "/health") -> Iterator[str]:
             lifespan="on",
             http=HTTP_PARSER,
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            ws=WEBSOCKETS,
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -98,6 +98,14 @@ def test_the_setting_reaches_the_real_server() -> None:
         assert_refused(client.get("/products"), provider.base_url.removeprefix("http://"))  # 127.0.0.1 is not listed
         assert_refused(client.delete("/products/11", headers={"Host": REBIND}), REBIND)
         assert client.get("/products/11", headers={"Host": "localhost"}).status_code == 200
+        # The API serves no websockets: an upgrade request is plain HTTP to the server, Host check included.
+        upgrade = {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "a2V5",
+            "Sec-WebSocket-Version": "13",
+        }
+        assert_refused(client.get("/products", headers={"Host": REBIND, **upgrade}), REBIND)
 
 
 def test_the_setting_is_comma_separated_and_checked() -> None:
