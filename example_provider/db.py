@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 from example_provider.products import restore_seed
 
 DEFAULT_DATABASE_FILE = "example-provider.db"  # in the working folder
-THREADS = 40  # AnyIO's default thread pool (its CapacityLimiter), which runs the routes' database work
+THREADS = 4  # how many threads run the routes' database work at once (deps.Database)
 
 logger = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)  # it says which dialect at every start; we say what changed
@@ -64,9 +64,8 @@ def shown(url: URL) -> str:
 
 def make_engine(url: URL) -> Engine:
     if is_sqlite(url):
-        # A writer waits up to 30 s for another to finish rather than fail at once. As many pooled
-        # connections as the thread pool has threads, and one the relay keeps: beyond 5 (the default),
-        # each request would open and close a connection of its own.
+        # A writer waits up to 30 s for another to finish rather than fail at once. A pooled connection
+        # for each thread that runs database work, and one the relay keeps: no request waits for one.
         engine = create_engine(url, connect_args={"timeout": 30}, pool_size=THREADS + 1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -1,11 +1,13 @@
 """The routes' dependencies: the database, and the relay to wake after a write.
 
-A route is `async def` and makes one trip to the thread pool for its database work:
+A route is `async def` and makes one trip to a worker thread for its database work:
 `await database.run(products.replace, product)` opens a `Session` in a worker thread, calls the
 function with it, and closes it there; `await database.read(products.get_product, product_id)`
 does the same with a pooled connection, all a read needs, which costs less than a session. The
 blocking calls never run on the event loop, and a request pays for one thread hop rather than
-one per sync dependency and route (benchmarks/README.md measures the difference).
+one per sync dependency and route. Database work runs on at most `THREADS` threads at once (db.py):
+more only contend with the event loop for the GIL, and under load the slowest requests waited
+twice as long (benchmarks/README.md measures both).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import contextlib
 from collections.abc import Callable
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from example_provider.db import THREADS
 from example_provider.relay import Relay
 
 P = ParamSpec("P")
@@ -27,18 +30,19 @@ T = TypeVar("T")
 
 
 class Database:
-    """Runs database work in a session (or, for a read, a connection) of its own, in the thread pool."""
+    """Runs database work in a session (or, for a read, a connection) of its own, on at most `THREADS` threads."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.threads = CapacityLimiter(THREADS)
 
     async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work(session, *args, **kwargs)` in a worker thread, with a session that is closed after it."""
-        return await run_in_threadpool(self._in_session, lambda session: work(session, *args, **kwargs))
+        return await to_thread.run_sync(self._in_session, lambda s: work(s, *args, **kwargs), limiter=self.threads)
 
     async def read(self, query: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`query(connection, *args, **kwargs)` in a worker thread, on a pooled connection returned after it."""
-        return await run_in_threadpool(self._on_connection, lambda connection: query(connection, *args, **kwargs))
+        return await to_thread.run_sync(self._on_connection, lambda c: query(c, *args, **kwargs), limiter=self.threads)
 
     def _on_connection(self, query: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:  # returned to the pool, its transaction rolled back
