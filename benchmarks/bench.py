@@ -104,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = _serving(args)
         print(
             f"Verifier: pacts of {verification.SMALL_PACT} and {verification.LARGE_PACT} interactions with states, "
-            f"{args.verify_rounds} back-to-back rounds (ABBA order) after a warm-up.\n"
+            f"{args.verify_rounds} back-to-back rounds (ABBA order), each side in a process of its own after a "
+            "warm-up (stock pact-python forwards the verifier's INFO log events, as it does unless told otherwise).\n"
         )
         cost = verification.bench_verifier(args.verify_rounds)
         print(verification.format_verifier(cost) + "\n", flush=True)

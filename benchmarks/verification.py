@@ -1,16 +1,22 @@
 """Verification per interaction, with provider states: our verifier against stock pact-python, and messages.
 
-Both verifiers check the same app (`create_app` on a fresh SQLite file, served by uvicorn in this
-process) through its state-change URL. A side's cost per interaction is the slope between a pact of
-SMALL_PACT and one of LARGE_PACT interactions, so start-up cost cancels out.
+Both verifiers check the same app (`create_app` on a fresh SQLite file, served by uvicorn in the
+verifier's process) through its state-change URL. A side's cost per interaction is the slope between
+a pact of SMALL_PACT and one of LARGE_PACT interactions, so start-up cost cancels out. Each slope is
+measured in a process of its own (`python -m benchmarks.verification stock|ours [--messages]`):
+pact-python fixes how it forwards the verifier's log events when a process makes its first verifier,
+and stock pact-python is measured as it comes, not as ours sets it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import logging
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from pact import Verifier
+from pact.logging import forwarding_level
 
-from benchmarks.common import BenchmarkError
+from benchmarks.common import ROOT, BenchmarkError, clean_env
 from example_provider.app import create_app
 from example_provider.pipeline.plan import VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
-from example_provider.pipeline.verifier import build_verifier
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 PROVIDER = "bench-provider"  # the provider the generated pacts name: a name of the benchmark's own
@@ -129,12 +135,15 @@ def stock_verifier(base_url: str, pact_file: Path) -> Verifier:
 
 def our_verifier(base_url: str, pact_file: Path) -> Verifier:
     """The verifier `invoke verify` runs (`pipeline/verifier.py`), but with no token: both sides verify one open app."""
+    # Imported here: importing it sets how pact-python forwards log events, which stock must not get.
+    from example_provider.pipeline.verifier import build_verifier  # noqa: PLC0415
+
     plan = VerificationPlan(PROVIDER, "directory", str(pact_file.parent), pact_files=(pact_file,))
     return build_verifier(plan, base_url, api_token=None)
 
 
 VerifierFactory = Callable[[str, Path], Verifier]
-SIDES: dict[str, VerifierFactory] = {"stock pact-python": stock_verifier, "example-provider": our_verifier}
+SIDES: dict[str, VerifierFactory] = {"stock": stock_verifier, "ours": our_verifier}
 
 
 def time_verification(make: VerifierFactory, interactions: int, *, messages: bool = False) -> float:
@@ -175,20 +184,32 @@ class VerifierCost:
         return self.speed_up >= VERIFIER_TARGET
 
 
+def measure_slope(side: str, *, messages: bool = False, sizes: tuple[int, int] = (SMALL_PACT, LARGE_PACT)) -> float:
+    """Milliseconds per interaction of `side`'s verifier (`stock` or `ours`), in this process, after a warm-up."""
+    make, (small, large) = SIDES[side], sizes
+    time_verification(make, small, messages=messages)  # the first verification in a process loads the FFI
+    small_s = time_verification(make, small, messages=messages)
+    large_s = time_verification(make, large, messages=messages)
+    return 1000 * (large_s - small_s) / (large - small)
+
+
+def slope_in_a_process(side: str, *, messages: bool = False) -> float:
+    """`measure_slope` in a fresh process: `python -m benchmarks.verification <side> [--messages]`."""
+    command = [sys.executable, "-m", "benchmarks.verification", side, *(["--messages"] if messages else [])]
+    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        msg = f"measuring the {side} verifier failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        raise BenchmarkError(msg)
+    return float(json.loads(done.stdout.splitlines()[-1])["slope_ms"])
+
+
 def bench_verifier(rounds: int) -> VerifierCost:
-    """`rounds` slopes per side in ABBA order, after one discarded warm-up of each."""
-
-    def slope_ms(make: VerifierFactory) -> float:
-        small, large = time_verification(make, SMALL_PACT), time_verification(make, LARGE_PACT)
-        return 1000 * (large - small) / (LARGE_PACT - SMALL_PACT)
-
-    for make in SIDES.values():
-        time_verification(make, SMALL_PACT)  # the first verification in a process pays for loading the FFI
-    slopes: dict[VerifierFactory, list[float]] = {make: [] for make in SIDES.values()}
+    """`rounds` slopes per side in ABBA order, each in a process of its own."""
+    slopes: dict[str, list[float]] = {"stock": [], "ours": []}
     for number in range(rounds):
-        for make in SIDES.values() if number % 2 == 0 else reversed(SIDES.values()):
-            slopes[make].append(slope_ms(make))
-    return VerifierCost(tuple(slopes[stock_verifier]), tuple(slopes[our_verifier]))
+        for side in ("stock", "ours") if number % 2 == 0 else ("ours", "stock"):
+            slopes[side].append(slope_in_a_process(side))
+    return VerifierCost(tuple(slopes["stock"]), tuple(slopes["ours"]))
 
 
 def format_verifier(cost: VerifierCost) -> str:
@@ -220,18 +241,11 @@ class MessageCost:
 
 
 def bench_messages(rounds: int) -> MessageCost:
-    """Slopes of our verifier on HTTP and message pacts, `rounds` pairs in ABBA order, after a warm-up."""
-
-    def slope_ms(*, messages: bool) -> float:
-        small = time_verification(our_verifier, SMALL_PACT, messages=messages)
-        large = time_verification(our_verifier, LARGE_PACT, messages=messages)
-        return 1000 * (large - small) / (LARGE_PACT - SMALL_PACT)
-
-    time_verification(our_verifier, SMALL_PACT, messages=True)
+    """Slopes of our verifier on HTTP and message pacts, `rounds` pairs in ABBA order, each in a process of its own."""
     slopes: dict[bool, list[float]] = {False: [], True: []}
     for number in range(rounds):
         for messages in (False, True) if number % 2 == 0 else (True, False):
-            slopes[messages].append(slope_ms(messages=messages))
+            slopes[messages].append(slope_in_a_process("ours", messages=messages))
     return MessageCost(tuple(slopes[False]), tuple(slopes[True]))
 
 
@@ -248,3 +262,19 @@ def format_messages(cost: MessageCost) -> str:
             f"| **messages / HTTP** (median of the rounds' ratios) | **{cost.ratio:.2f}x** | no target |",
         ]
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print one side's slope, and the level pact-python forwards the verifier's log events at, as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.verification", description=main.__doc__)
+    parser.add_argument("side", choices=sorted(SIDES))
+    parser.add_argument("--messages", action="store_true", help="verify a message pact, not an HTTP one")
+    parser.add_argument("--sizes", type=int, nargs=2, default=(SMALL_PACT, LARGE_PACT), help="the two pacts' sizes")
+    args = parser.parse_args(argv)
+    slope = measure_slope(args.side, messages=args.messages, sizes=tuple(args.sizes))
+    print(json.dumps({"slope_ms": slope, "forwarding": logging.getLevelName(forwarding_level())}))
+
+
+if __name__ == "__main__":
+    os.environ["PACT_DO_NOT_TRACK"] = "true"
+    main()
