@@ -1,17 +1,20 @@
 """CPU calibration: the seconds one core takes for a fixed pure-Python loop of 20 million steps.
 
 `python -m benchmarks.calibration` prints the figure. The loop runs in five slices of 4 million steps
-and only the fastest slice counts (times five), so a moment of interference does not move it. A wall
+and only the fastest slice counts (times five), so a moment of interference does not move it.
+`python -m benchmarks.calibration <steps>` runs slices of that many steps instead: a quick check
+that the tool works, not a calibration. A wall
 time divided by this figure, both taken in the same run, compares across machines of different
 speeds. The loop runs at module level on purpose: its names are then looked up in the module's
 dictionary, as in the figures the targets were set with; inside a function they would be fast locals
 and the loop about twice as fast.
 """
 
+import sys
 import time
 
 SLICES = 5
-STEPS_PER_SLICE = 4_000_000
+STEPS_PER_SLICE = int(sys.argv[1]) if len(sys.argv) > 1 else 4_000_000
 
 if __name__ == "__main__":
     fastest = float("inf")

@@ -44,10 +44,10 @@ class WallTime:
         return within_seconds and within_calibrations
 
 
-def calibrate() -> float:
-    """This run's CPU calibration in seconds (`python -m benchmarks.calibration`)."""
+def calibrate(steps: int | None = None) -> float:
+    """This run's CPU calibration in seconds (`python -m benchmarks.calibration`); `steps` a slice: a quick check."""
     done = subprocess.run(
-        (sys.executable, "-m", "benchmarks.calibration"),
+        (sys.executable, "-m", "benchmarks.calibration", *([str(steps)] if steps else [])),
         cwd=ROOT,
         env=clean_env(),
         capture_output=True,

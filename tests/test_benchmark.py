@@ -161,7 +161,7 @@ def test_the_suite_is_judged_in_calibrations_not_seconds() -> None:
 
 
 def test_the_calibration_is_a_time_in_seconds() -> None:
-    assert 0.05 < calibrate() < 60
+    assert 0 < calibrate(steps=20_000) < 5  # slices of 20,000 steps, not the 4 million a calibration takes
 
 
 def test_a_command_that_fails_is_an_error_not_a_time() -> None:
