@@ -5,9 +5,8 @@ A route is `async def` and makes one trip to a worker thread for its database wo
 function with it, and closes it there; `await database.read(products.get_product, product_id)`
 does the same with a pooled connection, all a read needs, which costs less than a session. The
 blocking calls never run on the event loop, and a request pays for one thread hop rather than
-one per sync dependency and route. Database work runs on at most `THREADS` threads at once (db.py):
-more only contend with the event loop for the GIL, and under load the slowest requests waited
-twice as long (benchmarks/README.md measures both).
+one per sync dependency and route. At most `db.database_threads(url)` threads do database work at
+once: 4 on SQLite, 14 on PostgreSQL (db.py says why; benchmarks/README.md measures it).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from example_provider.db import THREADS
+from example_provider.db import database_threads
 from example_provider.relay import Relay
 
 P = ParamSpec("P")
@@ -30,11 +29,11 @@ T = TypeVar("T")
 
 
 class Database:
-    """Runs database work in a session (or, for a read, a connection) of its own, on at most `THREADS` threads."""
+    """Runs database work in a session (or, for a read, a connection) of its own, on a few threads at once."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.threads = CapacityLimiter(THREADS)
+        self.threads = CapacityLimiter(database_threads(engine.url))
 
     async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work(session, *args, **kwargs)` in a worker thread, with a session that is closed after it."""

@@ -1,4 +1,4 @@
-"""The routes' database dependency: work in a worker thread, on at most `THREADS` threads at once."""
+"""The routes' database dependency: work in a worker thread, on a few threads at once."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import anyio
 from sqlalchemy import URL
 from sqlalchemy.orm import Session
 
-from example_provider.db import THREADS, make_engine
+from example_provider.db import database_threads, make_engine
 from example_provider.deps import Database
 
 
-def test_database_work_queues_for_threads_beyond_the_limit(sqlite_database: URL) -> None:
+def test_database_work_queues_for_threads_beyond_the_limit(database: URL) -> None:
+    threads = database_threads(database)
     busy, most, lock = 0, 0, threading.Lock()
 
     def work(session: Session) -> None:
@@ -27,11 +28,11 @@ def test_database_work_queues_for_threads_beyond_the_limit(sqlite_database: URL)
             busy -= 1
 
     async def requests() -> None:
-        database = Database(make_engine(sqlite_database))
+        db = Database(make_engine(database))
         async with anyio.create_task_group() as group:
-            for _ in range(3 * THREADS):
-                group.start_soon(database.run, work)
-        database.engine.dispose()
+            for _ in range(3 * threads):
+                group.start_soon(db.run, work)
+        db.engine.dispose()
 
     anyio.run(requests)
-    assert most == THREADS
+    assert most == threads
