@@ -23,12 +23,12 @@ if TYPE_CHECKING:
 from example_provider.products import restore_seed
 
 DEFAULT_DATABASE_FILE = "example-provider.db"  # in the working folder
-# How many threads run the routes' database work at once (deps.Database). SQLite's work is CPU in this
-# process: with more than 4 threads they contend with the event loop for the GIL, and under load the
-# slowest requests waited twice as long. PostgreSQL's mostly waits on the network: as many threads as
-# SQLAlchemy's pool lends connections (5 kept, 10 more when needed), less the one the relay keeps.
+# On SQLite, reads and writes each run on at most 4 threads (deps.Database): its work is CPU in this
+# process, and with more threads it contended with the event loop for the GIL, so that under load the
+# slowest requests waited twice as long (benchmarks/README.md). PostgreSQL's work mostly waits on the
+# network: it runs on AnyIO's 40 threads, and a request the pool has no connection for waits up to
+# 30 s for one, then answers 503.
 SQLITE_THREADS = 4
-POSTGRESQL_THREADS = 14
 
 logger = logging.getLogger(__name__)
 logging.getLogger("alembic").setLevel(logging.WARNING)  # it says which dialect at every start; we say what changed
@@ -62,10 +62,6 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def database_threads(url: URL) -> int:
-    return SQLITE_THREADS if is_sqlite(url) else POSTGRESQL_THREADS
-
-
 def shown(url: URL) -> str:
     """The URL as it may be logged: the password masked."""
     return url.render_as_string(hide_password=True)
@@ -74,8 +70,8 @@ def shown(url: URL) -> str:
 def make_engine(url: URL) -> Engine:
     if is_sqlite(url):
         # A writer waits up to 30 s for another to finish rather than fail at once. A pooled connection
-        # for each thread that runs database work, and one the relay keeps: no request waits for one.
-        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=SQLITE_THREADS + 1, max_overflow=0)
+        # for each thread that reads or writes, and one the relay keeps: no request waits for one.
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=2 * SQLITE_THREADS + 1, max_overflow=0)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pre_ping: a connection the server dropped (a restart) is replaced, not handed to a request;
@@ -113,7 +109,6 @@ def migrate(engine: Engine) -> None:
         if before is None:
             with Session(bind=connection) as session:
                 restore_seed(session)
-                session.flush()
         if after != before:
             logger.info("migrated %s from %s to %s", shown(engine.url), before or "an empty database", after)
 

@@ -5,8 +5,9 @@ A route is `async def` and makes one trip to a worker thread for its database wo
 function with it, and closes it there; `await database.read(products.get_product, product_id)`
 does the same with a pooled connection, all a read needs, which costs less than a session. The
 blocking calls never run on the event loop, and a request pays for one thread hop rather than
-one per sync dependency and route. At most `db.database_threads(url)` threads do database work at
-once: 4 on SQLite, 14 on PostgreSQL (db.py says why; benchmarks/README.md measures it).
+one per sync dependency and route. On SQLite, reads and writes each run on at most
+`db.SQLITE_THREADS` threads (db.py says why), apart: a read never waits behind writes that wait
+for the write lock.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from example_provider.db import database_threads
+from example_provider.db import SQLITE_THREADS, is_sqlite
 from example_provider.relay import Relay
 
 P = ParamSpec("P")
@@ -29,19 +30,25 @@ T = TypeVar("T")
 
 
 class Database:
-    """Runs database work in a session (or, for a read, a connection) of its own, on a few threads at once."""
+    """Runs database work in a session (or, for a read, a connection) of its own, in a worker thread."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.threads = CapacityLimiter(database_threads(engine.url))
+        sqlite = is_sqlite(engine.url)  # else None: AnyIO's own thread pool
+        self.writers = CapacityLimiter(SQLITE_THREADS) if sqlite else None
+        self.readers = CapacityLimiter(SQLITE_THREADS) if sqlite else None
 
     async def run(self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work(session, *args, **kwargs)` in a worker thread, with a session that is closed after it."""
-        return await to_thread.run_sync(self._in_session, lambda s: work(s, *args, **kwargs), limiter=self.threads)
+        return await to_thread.run_sync(
+            self._in_session, lambda session: work(session, *args, **kwargs), limiter=self.writers
+        )
 
     async def read(self, query: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`query(connection, *args, **kwargs)` in a worker thread, on a pooled connection returned after it."""
-        return await to_thread.run_sync(self._on_connection, lambda c: query(c, *args, **kwargs), limiter=self.threads)
+        return await to_thread.run_sync(
+            self._on_connection, lambda connection: query(connection, *args, **kwargs), limiter=self.readers
+        )
 
     def _on_connection(self, query: Callable[[Connection], T]) -> T:
         with self.engine.connect() as connection:  # returned to the pool, its transaction rolled back
