@@ -56,13 +56,13 @@ SEED_PRODUCTS: tuple[Product, ...] = (
 )
 
 
-PRODUCTS = ProductRow.metadata.tables[ProductRow.__tablename__]  # the Table, for Core statements
+PRODUCTS = ProductRow.metadata.tables[ProductRow.__tablename__]  # typed as the Table that Core's insert takes
 
 
 # Reads are Core queries (rows, not ORM objects), built once: for one product, building the statement
 # on each request cost as much as running it (benchmarks/README.md).
 _ALL = select(PRODUCTS).order_by(PRODUCTS.c.id)
-_BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("id"))
+_BY_ID = select(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
 
 
 def all_products(reader: Connection | Session) -> list[Product]:
@@ -78,7 +78,7 @@ def _findable(product_id: str) -> bool:
 def get_product(reader: Connection | Session, product_id: str) -> Product | None:
     if not _findable(product_id):
         return None
-    row = reader.execute(_BY_ID, {"id": product_id}).mappings().first()
+    row = reader.execute(_BY_ID, {"product_id": product_id}).mappings().first()
     return None if row is None else Product.model_construct(**row)
 
 
@@ -137,14 +137,15 @@ def _commit_with_event(session: Session, product: Product, kind: EventKind) -> N
 # Changes without events, for provider states: they set up data, they are not the catalogue's history.
 # Core statements built once, like the reads: the ORM's merge and flush cost twice as much (benchmarks/README.md).
 _INSERT = insert(PRODUCTS)
+_UPDATE = update(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id")).returning(PRODUCTS.c.id)  # SET: the fields
 _DELETE_ONE = delete(PRODUCTS).where(PRODUCTS.c.id == bindparam("product_id"))
 _DELETE_ALL = delete(PRODUCTS)
 
 
 def put(session: Session, product: Product) -> None:
-    """Add the product, or replace the one with its id."""
-    remove(session, product.id)
-    session.execute(_INSERT, [product.model_dump()])
+    """Add the product, or replace the fields of the one with its id."""
+    if session.execute(_UPDATE, {"product_id": product.id, **product.model_dump(exclude={"id"})}).first() is None:
+        session.execute(_INSERT, [product.model_dump()])
 
 
 def remove(session: Session, product_id: str) -> None:
