@@ -32,6 +32,7 @@ from benchmarks.common import ROOT, BenchmarkError, clean_env
 from example_provider.app import create_app
 from example_provider.pipeline.plan import VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
+from example_provider.pipeline.verifier import build_verifier
 from example_provider.verifier_endpoints import PROVIDER_STATES_PATH
 
 PROVIDER = "bench-provider"  # the provider the generated pacts name: a name of the benchmark's own
@@ -135,9 +136,6 @@ def stock_verifier(base_url: str, pact_file: Path) -> Verifier:
 
 def our_verifier(base_url: str, pact_file: Path) -> Verifier:
     """The verifier `invoke verify` runs (`pipeline/verifier.py`), but with no token: both sides verify one open app."""
-    # Imported here: importing it sets how pact-python forwards log events, which stock must not get.
-    from example_provider.pipeline.verifier import build_verifier  # noqa: PLC0415
-
     plan = VerificationPlan(PROVIDER, "directory", str(pact_file.parent), pact_files=(pact_file,))
     return build_verifier(plan, base_url, api_token=None)
 

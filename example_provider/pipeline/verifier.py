@@ -33,13 +33,11 @@ def forward_only_warnings() -> None:
     """Forward the verifier's warnings and errors to `logging`, not its INFO events, unless `pact.ffi` has a level.
 
     pact-python forwards INFO by default: several events an interaction, which nothing here shows and
-    which cost the verifier time (benchmarks/README.md).
+    which cost the verifier time (benchmarks/README.md). The level holds from the first verifier (or
+    consumer `Pact`) a process makes.
     """
     if logging.getLogger("pact.ffi").level == logging.NOTSET:
         logging.getLogger("pact.ffi").setLevel(logging.WARNING)
-
-
-forward_only_warnings()
 
 
 @dataclass
@@ -64,6 +62,7 @@ def build_verifier(plan: VerificationPlan, base_url: str, api_token: SecretStr |
     the verifier reports at once; the in-process callback answers 500, which it retries.
     """
     provider = urlsplit(base_url)
+    forward_only_warnings()
     verifier = (
         Verifier(plan.provider, host=provider.hostname or "127.0.0.1")
         .add_transport(url=base_url)

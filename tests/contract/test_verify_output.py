@@ -13,7 +13,8 @@ import pytest
 from pact.logging import forwarding_level
 
 from example_provider.pipeline.output import forwarded_stdout
-from example_provider.pipeline.verifier import forward_only_warnings
+from example_provider.pipeline.plan import VerificationPlan
+from example_provider.pipeline.verifier import build_verifier
 from tests.pacts import BUNDLED_PROVIDER, FIXTURE_PACTS, FIXTURE_PROVIDER
 from tests.process import clean_env
 
@@ -35,13 +36,16 @@ def test_an_unknown_state_is_one_line_without_a_traceback(tmp_path: Path) -> Non
     assert lines[0].startswith("unknown provider state 'a product with ID 99 is on sale': add it to "), output
 
 
+@pytest.mark.parametrize(
+    ("yours", "forwarded"), [(logging.NOTSET, logging.WARNING), (logging.DEBUG, logging.DEBUG)], ids=["unset", "yours"]
+)
 def test_the_verifier_forwards_its_warnings_not_its_info_events_unless_you_set_a_level(
-    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, yours: int, forwarded: int
 ) -> None:
-    assert forwarding_level() == logging.WARNING  # set when the pipeline's verifier module was imported
-    monkeypatch.setattr(logging.getLogger("pact.ffi"), "level", logging.DEBUG)
-    forward_only_warnings()
-    assert forwarding_level() == logging.DEBUG
+    caplog.set_level(yours, logger="pact.ffi")  # restored after the test
+    plan = VerificationPlan("a-provider", "directory", str(FIXTURE_PACTS))
+    build_verifier(plan, "http://127.0.0.1:1", api_token=None)
+    assert forwarding_level() == forwarded
 
 
 def test_invoke_verify_piped_into_head_exits_cleanly() -> None:
