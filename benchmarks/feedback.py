@@ -45,7 +45,7 @@ class WallTime:
 
 
 def calibrate(steps: int | None = None) -> float:
-    """This run's CPU calibration in seconds (`python -m benchmarks.calibration`); `steps` a slice: a quick check."""
+    """This run's CPU calibration in seconds (`python -m benchmarks.calibration`); fewer `steps` a slice: a check."""
     done = subprocess.run(
         (sys.executable, "-m", "benchmarks.calibration", *([str(steps)] if steps else [])),
         cwd=ROOT,

@@ -161,7 +161,9 @@ def test_the_suite_is_judged_in_calibrations_not_seconds() -> None:
 
 
 def test_the_calibration_is_a_time_in_seconds() -> None:
-    assert 0 < calibrate(steps=20_000) < 5  # slices of 20,000 steps, not the 4 million a calibration takes
+    assert (
+        0 < calibrate(steps=20_000) < 5
+    )  # slices of 20,000 steps: the tool works; the 4 million run only in the bench
 
 
 def test_a_command_that_fails_is_an_error_not_a_time() -> None:
@@ -185,10 +187,9 @@ def test_the_generated_pact_passes_with_both_verifiers(make: object) -> None:
 def test_stock_pact_python_is_measured_in_a_process_of_its_own_as_it_comes() -> None:
     """Not as ours sets it: pact-python fixes how it forwards log events when a process makes its first verifier."""
     command = [sys.executable, "-m", "benchmarks.verification", "stock", "--sizes", "2", "3"]
-    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=120, check=True)
-    measured = json.loads(done.stdout)
-    assert measured["forwarding"] == "INFO", measured
-    assert isinstance(measured["slope_ms"], float), measured
+    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["forwarding"] == "INFO", done.stdout
 
 
 def test_the_generated_message_pact_passes_with_our_verifier() -> None:
