@@ -1,4 +1,4 @@
-"""The product API's routes. Reads and writes go through `products.py`, one trip to the thread pool each
+"""The product API's routes. Reads and writes go through `products.py`, one trip to a worker thread each
 (`deps.Database.read` and `run`); a write wakes the relay once it has committed."""
 
 from __future__ import annotations

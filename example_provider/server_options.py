@@ -3,8 +3,8 @@
 uvicorn's default HTTP parser (httptools) reads request headers of any size into memory; h11
 refuses a request whose headers exceed `h11_max_incomplete_event_size` with a 400 and closes the
 connection, having read at most that much plus one socket read. The API serves no websockets: uvicorn
-loads no websocket library and answers an upgrade request as plain HTTP (and logs a warning). From the
-command line:
+loads no websocket library and answers an upgrade request as plain HTTP (logging that it cannot upgrade).
+From the command line:
 `uvicorn example_provider.main:app --http h11 --h11-max-incomplete-event-size 16384 --ws none`.
 """
 

@@ -102,7 +102,7 @@ def test_the_setting_reaches_the_real_server() -> None:
         upgrade = {
             "Upgrade": "websocket",
             "Connection": "Upgrade",
-            "Sec-WebSocket-Key": "a2V5",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
             "Sec-WebSocket-Version": "13",
         }
         assert_refused(client.get("/products", headers={"Host": REBIND, **upgrade}), REBIND)
