@@ -7,6 +7,7 @@
     verifier.py   a plan -> a configured `pact.Verifier`, run against the app served by server.py
     database.py   the database verification runs on: a fresh SQLite file, or VERIFY_DATABASE_URL's
     broker.py     the broker's Credentials, and one quick request that fails in seconds
+    broker_answers.py  what the broker says of a verification: its pact source, its pacts, its results
     commands.py   `pact broker ...` commands, the deploy rule, fake CI
     webhook.py    the webhook that starts the webhook build, and its PactFlow secret
     jobs.py       what each task does: ci, ci-webhook, can-i-deploy, deploy, ...

@@ -7,18 +7,18 @@ real uvicorn server on loopback. The negative controls use `run_verification`, t
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from pact import Verifier
 from pydantic import SecretStr
 
 from example_provider.app import create_app
-from example_provider.pipeline.broker import BrokerUnavailableError, broker_request
+from example_provider.pipeline.broker import BrokerUnavailableError
+from example_provider.pipeline.broker_answers import check_pact_source, pacts_for_verification, unpublished
 from example_provider.pipeline.database import refuse_the_servers_database, verification_database
 from example_provider.pipeline.errors import PipelineError
 from example_provider.pipeline.output import forwarded_stdout
@@ -115,28 +115,6 @@ def _snake_case(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
-def _unpublished(plan: VerificationPlan, interactions: list[dict[str, object]]) -> list[str]:
-    """Ask the broker whether this provider version's results arrived for every consumer verified.
-
-    The verifier only logs a failed publication; the broker's matrix says what it holds.
-    """
-    if not plan.publish or not interactions:
-        return []
-    query = f"q[][pacticipant]={quote(plan.provider)}&q[][version]={quote(plan.publish.version)}&latestby=cvpv"
-    try:
-        url = f"{plan.broker_url}/matrix?{query}"
-        answer = broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
-        matrix = json.loads(answer)["matrix"]
-    except (BrokerUnavailableError, ValueError, KeyError) as error:
-        return [f"the broker could not say whether the verification results were published: {error}"]
-    published = {row["consumer"]["name"] for row in matrix if row.get("verificationResult")}
-    missing = sorted({str(item.get("consumer")) for item in interactions} - published)
-    if missing:
-        version = plan.publish.version
-        return [f"the broker holds no verification results from {plan.provider} {version} for {', '.join(missing)}"]
-    return []
-
-
 def _nothing_verified(plan: VerificationPlan, outcome: VerificationOutcome) -> None:
     """The verifier verified nothing from the broker: ask the broker why, rather than read its log.
 
@@ -169,7 +147,7 @@ def run_verification(plan: VerificationPlan, base_url: str, api_token: SecretStr
         passed = False
     output = str(verifier.output(strip_ansi=True))
     interactions: list[dict[str, object]] = verifier.results.get("interactionResults") or []
-    outcome = VerificationOutcome(passed, output, interactions, _unpublished(plan, interactions))
+    outcome = VerificationOutcome(passed, output, interactions, unpublished(plan, interactions))
     if plan.source == "broker" and not interactions:
         _nothing_verified(plan, outcome)
     filters = plan.description_filter or plan.state_filter or plan.no_state_filter
@@ -216,53 +194,3 @@ def verify(settings: PipelineSettings, server: ServerSettings, consequence: str 
         why = "the provider does not honour its pacts" if outcome.interactions else "nothing was verified"
         msg = f"{why} (see above){consequence}"
         raise PipelineError(msg)
-
-
-def check_pact_source(plan: VerificationPlan) -> None:
-    """Fail fast, with one clear line, when the broker or the pact URL a plan reads cannot be used."""
-    if plan.source == "directory" or urlsplit(plan.location).scheme not in {"http", "https"}:
-        return
-    url = plan.broker_url + "/" if plan.source == "broker" else plan.location
-    answer = broker_request(url, broker_url=plan.broker_url, credentials=plan.credentials)
-    if plan.source == "url":
-        _check_pact_names_the_provider(plan, answer)
-
-
-def _check_pact_names_the_provider(plan: VerificationPlan, answer: str) -> None:
-    """A pact URL naming another provider is refused: its result would be published onto that provider's pact."""
-    try:
-        provider = json.loads(answer)["provider"]["name"]
-    except (ValueError, KeyError, TypeError):
-        msg = f"PACT_URL: {plan.location} did not answer with a pact; give the URL of a pact in the broker"
-        raise PipelineError(msg) from None
-    if provider != plan.provider:
-        msg = (
-            f"PACT_URL: the pact at {plan.location} is for the provider {provider}, not {plan.provider}; "
-            "verify it as that provider by setting PACTICIPANT, or give a pact for this one"
-        )
-        raise PipelineError(msg)
-
-
-def pacts_for_verification(plan: VerificationPlan) -> int:
-    """How many pacts the broker selects for the plan: asked of the broker, not read from the verifier's log."""
-    body = {
-        "consumerVersionSelectors": list(plan.consumer_version_selectors),
-        "includePendingStatus": plan.include_pending,
-        "providerVersionBranch": plan.provider_branch,
-    }
-    if plan.include_wip_since:
-        body["includeWipPactsSince"] = plan.include_wip_since.isoformat()
-    url = f"{plan.broker_url}/pacts/provider/{quote(plan.provider)}/for-verification"
-    try:
-        answer = broker_request(
-            url, broker_url=plan.broker_url, credentials=plan.credentials, method="POST", body=json.dumps(body).encode()
-        )
-    except BrokerUnavailableError as error:
-        if error.status == 404:  # noqa: PLR2004 - a provider the broker has never heard of has no pacts
-            return 0
-        raise
-    try:
-        return len(json.loads(answer)["_embedded"]["pacts"])
-    except (ValueError, KeyError, TypeError):
-        msg = f"the Pact Broker at {plan.broker_url} did not answer with a list of pacts"
-        raise BrokerUnavailableError(msg) from None
