@@ -8,13 +8,12 @@ calibration (`benchmarks/calibration.py`, in its own process) says how fast this
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from benchmarks.common import ROOT, BenchmarkError, clean_env
+from benchmarks.common import BenchmarkError, run
 
 VERIFICATION_TEST = "tests/contract/test_provider_contract.py::test_provider_honours_pacts"
 VERIFY_WALL_TARGET_S = 2.0
@@ -46,19 +45,12 @@ class WallTime:
 
 def calibrate(steps: int | None = None) -> float:
     """This run's CPU calibration in seconds (`python -m benchmarks.calibration`); fewer `steps` a slice: a check."""
-    done = subprocess.run(
-        (sys.executable, "-m", "benchmarks.calibration", *([str(steps)] if steps else [])),
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    command = (sys.executable, "-m", "benchmarks.calibration", *([str(steps)] if steps else []))
+    done = run("the CPU calibration", command, timeout=300)
     try:
         return float(done.stdout)
     except ValueError:
-        msg = f"the CPU calibration failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        msg = f"the CPU calibration printed no time: {done.stdout[-2000:]!r}"
         raise BenchmarkError(msg) from None
 
 
@@ -75,11 +67,8 @@ def wall_time(  # noqa: PLR0913 - what, how, how often, and the targets
     seconds = []
     for _ in range(runs):
         started = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, check=False)
+        run(what, command)
         seconds.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            msg = f"{what} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            raise BenchmarkError(msg)
     return WallTime(what, tuple(seconds), calibration_s, target_s, target_calibrations)
 
 

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from typing import Any
 from pact import Verifier
 from pact.logging import forwarding_level
 
-from benchmarks.common import ROOT, BenchmarkError, clean_env
+from benchmarks.common import BenchmarkError, run
 from example_provider.app import create_app
 from example_provider.pipeline.plan import VerificationPlan
 from example_provider.pipeline.server import serve_in_thread
@@ -194,10 +193,7 @@ def measure_slope(side: str, *, messages: bool = False, sizes: tuple[int, int] =
 def slope_in_a_process(side: str, *, messages: bool = False) -> float:
     """`measure_slope` in a fresh process: `python -m benchmarks.verification <side> [--messages]`."""
     command = [sys.executable, "-m", "benchmarks.verification", side, *(["--messages"] if messages else [])]
-    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=600, check=False)
-    if done.returncode != 0:
-        msg = f"measuring the {side} verifier failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-        raise BenchmarkError(msg)
+    done = run(f"measuring the {side} verifier", command, timeout=600)
     return float(json.loads(done.stdout.splitlines()[-1])["slope_ms"])
 
 
