@@ -6,6 +6,8 @@ Flags override settings.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import logging
 import os
 import signal
@@ -139,6 +141,7 @@ def loopback_only_hosts(settings: ServerSettings) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    atexit.register(gc.freeze)  # exit without a garbage collection over every object the imports made: 0.2 s
     args = _parser().parse_args(argv)
     overrides = _overrides(args)
     try:

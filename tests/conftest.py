@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from collections.abc import Iterator
@@ -21,6 +22,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "uses_environment: reads the settings from the real environment (and .env) on purpose"
     )
+
+
+def pytest_unconfigure() -> None:
+    """Each test process leaves its objects to the OS at exit rather than collect them (tasks.py says why)."""
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
