@@ -38,10 +38,11 @@ atexit.register(gc.freeze)
 @task(
     help={
         "k": "only run tests whose names match this pytest -k expression",
-        "workers": "parallel pytest workers (default 4: most tests wait on other processes); 0 runs in one process",
+        "workers": "parallel pytest workers (default: one more than the CPUs, as some tests wait on other "
+        "processes); 0 runs in one process",
     }
 )
-def test(c: Context, k: str = "", workers: int = 4) -> None:
+def test(c: Context, k: str = "", workers: int = (os.cpu_count() or 1) + 1) -> None:
     """Run every test: the service, the pipeline, contract verification and the pipeline scenarios.
 
     Settings: those of `verify`, for the contract gate (the environment only, never .env);
