@@ -30,7 +30,7 @@ PYTHON = shlex.quote(sys.executable)
 # The pact tools never call home: the verifier in this process, and every command it starts.
 os.environ["PACT_DO_NOT_TRACK"] = "true"
 # At exit, Python's last garbage collections walk every object the imports made: 0.2-0.3 s of
-# each task here. Frozen, they are left to the OS; Python never promised to finalize objects still
+# `invoke verify` here. Frozen, they are left to the OS; Python never promised to finalize objects still
 # alive at exit, and the atexit hooks (logging, temporary folders) run as before (benchmarks/README.md).
 atexit.register(gc.freeze)
 
