@@ -21,5 +21,9 @@ if connection is not None:
     run_migrations(connection)
 else:  # `alembic revision --autogenerate` and friends, from the repository's alembic.ini
     url = load_settings(ServerSettings).database_url
-    with make_engine(database_url(url.get_secret_value() if url else None)).begin() as own_connection:
-        run_migrations(own_connection)
+    engine = make_engine(database_url(url.get_secret_value() if url else None))
+    try:
+        with engine.begin() as own_connection:
+            run_migrations(own_connection)
+    finally:
+        engine.dispose()

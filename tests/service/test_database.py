@@ -121,6 +121,12 @@ def test_migrate_twice_changes_nothing(database: URL) -> None:
         assert [p["id"] for p in httpx.get(provider.base_url + "/products").json()] == ["10", "11"], "no re-seed"
 
 
+def test_migrate_leaves_sqlite_one_file(tmp_path: Path) -> None:
+    """The engine is disposed of: its connections closed, the write-ahead log is folded into the file."""
+    assert _cli("migrate", env={"DATABASE_URL": f"sqlite:///{tmp_path}/m.db"}).returncode == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.db"]
+
+
 def test_the_migrations_make_the_models_tables(database: URL) -> None:
     """The models and the migrations agree: autogenerate finds nothing to add."""
     engine = make_engine(database)
