@@ -30,8 +30,9 @@ PYTHON = shlex.quote(sys.executable)
 # The pact tools never call home: the verifier in this process, and every command it starts.
 os.environ["PACT_DO_NOT_TRACK"] = "true"
 # At exit, Python's last garbage collections walk every object the imports made: 0.2-0.3 s of
-# `invoke verify` here. Frozen, they are left to the OS; Python never promised to finalize objects still
-# alive at exit, and the atexit hooks (logging, temporary folders) run as before (benchmarks/README.md).
+# `invoke verify` here (benchmarks/README.md). Frozen, they are left to the OS, and nothing still
+# alive is finalized: the tasks close their files and dispose of their engines themselves. The
+# atexit hooks (logging, temporary folders) run as before.
 atexit.register(gc.freeze)
 
 
@@ -39,10 +40,10 @@ atexit.register(gc.freeze)
     help={
         "k": "only run tests whose names match this pytest -k expression",
         "workers": "parallel pytest workers (default: one more than the CPUs, as some tests wait on other "
-        "processes); 0 runs in one process",
+        "processes, and at most 4); 0 runs in one process",
     }
 )
-def test(c: Context, k: str = "", workers: int = (os.cpu_count() or 1) + 1) -> None:
+def test(c: Context, k: str = "", workers: int = min((os.cpu_count() or 1) + 1, 4)) -> None:
     """Run every test: the service, the pipeline, contract verification and the pipeline scenarios.
 
     Settings: those of `verify`, for the contract gate (the environment only, never .env);

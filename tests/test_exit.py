@@ -11,7 +11,7 @@ import pytest
 from tests.process import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Registered before the command's own exit hooks, so it runs after them, as the interpreter finalizes.
+#: atexit runs the newest hook first: registered before the command's, this one runs after them.
 REPORT_AT_EXIT = (
     "import atexit, gc\n"
     "atexit.register(lambda: print('frozen' if gc.get_freeze_count() else 'left to the collector'))\n"
